@@ -1,0 +1,60 @@
+"""Filters of the case and message lists, each backed by an index the inbox uses."""
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+
+from cases.models import Case, Priority, Status
+from inbox.models import Direction, Message
+
+SENTIMENTS = [("negative", "negative"), ("neutral", "neutral"), ("positive", "positive")]
+
+
+def text_query(value: str) -> Q:
+    value = value.strip()[:200]
+    inner = Message.objects.filter(case=OuterRef("pk"), text__icontains=value)
+    return (
+        Q(contact__handle__icontains=value)
+        | Q(contact__name__icontains=value)
+        | Q(last_message_preview__icontains=value)
+        | Q(Exists(inner))
+    )
+
+
+class CaseFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    tier = django_filters.CharFilter(field_name="tier_id")
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
+    assignee = django_filters.CharFilter(method="filter_assignee", help_text="id, 'me' or 'none'")
+    team = django_filters.NumberFilter(field_name="team_id")
+    account = django_filters.CharFilter(field_name="account__slug")
+    sentiment = django_filters.ChoiceFilter(choices=SENTIMENTS)
+    q = django_filters.CharFilter(method="filter_q", help_text="text search")
+
+    class Meta:
+        model = Case
+        fields = ["status", "tier", "priority", "assignee", "team", "account", "sentiment", "q"]
+
+    def filter_assignee(self, queryset, name, value):
+        value = value.strip().lower()
+        if value == "me":
+            return queryset.filter(assignee=self.request.user)
+        if value == "none":
+            return queryset.filter(assignee__isnull=True)
+        if value.isdigit():
+            return queryset.filter(assignee_id=int(value))
+        return queryset.filter(assignee__username=value)
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(text_query(value)) if value.strip() else queryset
+
+
+class MessageFilter(django_filters.FilterSet):
+    case = django_filters.NumberFilter(field_name="case_id")
+    account = django_filters.CharFilter(field_name="account__slug")
+    direction = django_filters.ChoiceFilter(choices=Direction.choices)
+    sentiment = django_filters.ChoiceFilter(field_name="sentiment_label", choices=SENTIMENTS)
+    q = django_filters.CharFilter(field_name="text", lookup_expr="icontains")
+
+    class Meta:
+        model = Message
+        fields = ["case", "account", "direction", "sentiment", "q"]

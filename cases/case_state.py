@@ -1,0 +1,87 @@
+"""How one message changes its case: counters, preview, sentiment, status and SLA clocks.
+
+The intake applies each new message once; merge and split rebuild a case by applying its
+messages again from the start, so both paths share this one rule.
+"""
+
+from cases import sla
+from cases.business_time import BusinessHours
+from cases.models import Case, Status, Tier
+from inbox.models import Direction, Message
+
+PREVIEW_LENGTH = 280
+# Weight of the newest inbound message in the case's running sentiment.
+SENTIMENT_WEIGHT = 0.6
+
+
+def apply_message(
+    case: Case, message: Message, tier: Tier, hours: BusinessHours | None
+) -> None:
+    case.message_count += 1
+    if case.last_message_at is None or message.created_at >= case.last_message_at:
+        case.last_message_at = message.created_at
+        case.last_message_preview = message.text[:PREVIEW_LENGTH]
+        case.last_message_direction = message.direction
+    if case.updated_at is None or message.created_at > case.updated_at:
+        case.updated_at = message.created_at
+    if message.direction == Direction.IN:
+        _customer_message(case, message, tier, hours)
+    else:
+        sla.responded(case, message.created_at, automatic=message.is_automatic)
+        if case.status == Status.NEW and not message.is_automatic:
+            case.status = Status.OPEN
+
+
+def _customer_message(
+    case: Case, message: Message, tier: Tier, hours: BusinessHours | None
+) -> None:
+    first = case.inbound_count == 0
+    case.inbound_count += 1
+    if first:
+        case.sentiment_polarity = message.sentiment_polarity
+        case.sentiment_trend = 0.0
+        case.language = message.language
+        case.is_public = message.is_public
+    else:
+        before = case.sentiment_polarity
+        case.sentiment_polarity = round(
+            SENTIMENT_WEIGHT * message.sentiment_polarity + (1 - SENTIMENT_WEIGHT) * before, 4
+        )
+        case.sentiment_trend = round(case.sentiment_polarity - before, 4)
+    case.sentiment = message.sentiment_label or "neutral"
+    if case.status == Status.PENDING:
+        case.status = Status.OPEN
+        sla.resume(case, hours, message.created_at)
+    if first:
+        sla.start_clocks(case, tier, hours, message.created_at)
+    else:
+        sla.customer_wrote(case, tier, hours, message.created_at)
+
+
+def reset(case: Case) -> None:
+    """Forget everything derived from messages, before applying them again."""
+    case.message_count = case.inbound_count = 0
+    case.last_message_at = None
+    case.last_message_preview = case.last_message_direction = ""
+    case.first_response_at = case.automated_response_at = case.awaiting_since = None
+    case.next_response_due = None
+    case.sentiment_polarity = case.sentiment_trend = 0.0
+
+
+DERIVED_FIELDS = [
+    "message_count",
+    "inbound_count",
+    "last_message_at",
+    "last_message_preview",
+    "last_message_direction",
+    "updated_at",
+    "status",
+    "sentiment",
+    "sentiment_polarity",
+    "sentiment_trend",
+    "language",
+    "is_public",
+    "first_response_at",
+    "automated_response_at",
+    *sla.SLA_FIELDS,
+]

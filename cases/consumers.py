@@ -1,0 +1,109 @@
+"""The `/ws/inbox/` consumer: live events for the cases a user may see, and presence.
+
+Authentication happens in `connect()`; the socket joins the groups of `cases.events`
+that fit the user. Nothing is queried per event: the groups already decide who hears
+what. A browser that reconnects sends `{"type": "catchup", "since": <seq>}` and gets the
+current rows of every visible case changed since then.
+"""
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from cases import events, presence
+from cases.models import Case, CaseEvent
+from cases.permissions import can_view
+
+CATCHUP_LIMIT = 500
+
+
+@database_sync_to_async
+def _groups(user) -> list[str]:
+    return events.groups_for_user(user)
+
+
+@database_sync_to_async
+def _visible_case(user, case_id):
+    case = Case.objects.filter(pk=case_id).first()
+    return case if case is not None and can_view(user, case) else None
+
+
+@database_sync_to_async
+def _catchup(user, since: int) -> dict:
+    changed = (
+        CaseEvent.objects.filter(pk__gt=since)
+        .order_by("-pk")
+        .values_list("case_id", "pk")[: CATCHUP_LIMIT * 4]
+    )
+    latest: dict[int, int] = {}
+    for case_id, pk in changed:
+        latest.setdefault(case_id, pk)
+    cases = (
+        Case.objects.for_user(user)
+        .filter(pk__in=list(latest)[:CATCHUP_LIMIT])
+        .select_related("account", "contact", "assignee")
+    )
+    rows = [events.case_row(case) for case in cases]
+    newest = CaseEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or since
+    return {"type": "catchup", "seq": newest, "rows": rows}
+
+
+class InboxConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        self.user = user
+        self.viewing: set[int] = set()
+        self.joined = await _groups(user)
+        for group in self.joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code):
+        for case_id in list(getattr(self, "viewing", ())):
+            await self._presence(case_id, "left")
+        for group in getattr(self, "joined", ()):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        if kind == "presence":
+            case_id, state = content.get("case"), content.get("state")
+            if not isinstance(case_id, int) or state not in presence.STATES:
+                await self.send_json({"type": "error", "error": "presence needs case and state"})
+                return
+            if await _visible_case(self.user, case_id) is None:
+                await self.send_json({"type": "error", "error": "no such case"})
+                return
+            await self._presence(case_id, state)
+        elif kind == "catchup":
+            since = content.get("since")
+            if not isinstance(since, int) or since < 0:
+                await self.send_json({"type": "error", "error": "catchup needs since"})
+                return
+            await self.send_json(await _catchup(self.user, since))
+        elif kind == "ping":
+            await self.send_json({"type": "pong"})
+
+    async def _presence(self, case_id: int, state: str) -> None:
+        name = self.user.get_full_name() or self.user.get_username()
+        if state == "left":
+            self.viewing.discard(case_id)
+        else:
+            self.viewing.add(case_id)
+        everyone = await database_sync_to_async(presence.update)(
+            case_id, self.user.pk, name, state
+        )
+        case = await _visible_case(self.user, case_id)
+        if case is None:
+            return
+        payload = events.presence(case_id, self.user, state)
+        payload["viewers"] = everyone
+        for group in events.groups_for_case(case):
+            await self.channel_layer.group_send(group, {"type": "inbox.event", "event": payload})
+
+    async def inbox_event(self, message):
+        await self.send_json(message["event"])

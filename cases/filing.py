@@ -1,0 +1,146 @@
+"""Filing a batch of new messages into cases: the state changes of the intake.
+
+A `Filer` applies each placement (join, reopen, new, unfiled) to in-memory cases, then
+writes everything with a few bulk queries: the cases, the messages' case links and the
+timeline. What happens after filing (assignment, automation, live events) is the intake's.
+"""
+
+from collections import defaultdict
+from datetime import datetime
+
+from cases import sla
+from cases.case_state import DERIVED_FIELDS, apply_message
+from cases.models import Case, CaseEvent, Status, Team, Tier
+from cases.routing import active_rules, decide
+from cases.scoring import rescore
+from cases.threading import JOIN, NEW, REOPEN, CaseFinder, Placement
+from cases.timeline import event
+from inbox.models import Account, Direction, Message
+
+CASE_FIELDS = [
+    *DERIVED_FIELDS,
+    "priority",
+    "priority_score",
+    "priority_reason",
+    "reopen_count",
+    "resolved_at",
+    "created_at",
+]
+
+
+class Filer:
+    def __init__(self, account: Account, finder: CaseFinder, now: datetime):
+        self.account = account
+        self.finder = finder
+        self.now = now
+        self.tiers = {t.slug: t for t in Tier.objects.all()}
+        self.rules = active_rules()
+        self._teams: dict[int, Team] = {}
+        self.touched: dict[int, Case] = {}
+        self.created: list[Case] = []
+        self.reopened: list[Case] = []
+        self.filed: list[Message] = []
+        self.events: list[CaseEvent] = []
+        self.texts: dict[int, list[str]] = defaultdict(list)
+        self.new_messages: dict[int, list[Message]] = defaultdict(list)
+
+    def hours(self, case: Case):
+        if case.team_id is None:
+            return None
+        team = self._teams.get(case.team_id)
+        if team is None:
+            team = Team.objects.prefetch_related("hours").get(pk=case.team_id)
+            self._teams[team.pk] = team
+        return sla.hours_of(team)
+
+    def file(self, message: Message, placement: Placement) -> Case | None:
+        if placement.action == NEW:
+            case = self._open_case(message)
+        elif placement.action in (JOIN, REOPEN) and placement.case is not None:
+            case = placement.case
+            if placement.action == REOPEN:
+                self._reopen(case, message)
+        else:
+            return None
+        if message.created_at < case.created_at and message.direction == Direction.IN:
+            case.created_at = message.created_at
+        apply_message(case, message, self.tiers[case.tier_id], self.hours(case))
+        message.case = case
+        self.filed.append(message)
+        self.finder.note_filed(message, case)
+        self.touched[case.pk] = case
+        self.new_messages[case.pk].append(message)
+        if message.direction == Direction.IN:
+            self.texts[case.pk].append(message.text)
+        self.events.append(
+            event(
+                case,
+                f"message.{message.direction}",
+                at=message.created_at,
+                message=message,
+                automatic=message.is_automatic,
+                actor=message.sent_by,
+            )
+        )
+        return case
+
+    def _open_case(self, message: Message) -> Case:
+        decision = decide(self.account, message.contact, message, self.rules)
+        tier = self.tiers.get(decision.tier) or self.tiers["mid"]
+        case = Case(
+            account=self.account,
+            contact=message.contact,
+            channel=message.channel,
+            status=Status.NEW,
+            tier=tier,
+            team_id=decision.team_id,
+            priority_floor=decision.priority_floor,
+            required_skills=decision.required_skills,
+            tags=decision.tags,
+            created_at=message.created_at,
+            updated_at=message.created_at,
+        )
+        case.save()
+        case._auto_reply = decision.auto_reply
+        self.finder.remember(case)
+        self.created.append(case)
+        self.events.append(
+            event(
+                case,
+                "created",
+                at=message.created_at,
+                after=f"{tier.slug} tier",
+                data={"rules": decision.rules, "team": decision.team_id},
+            )
+        )
+        return case
+
+    def _reopen(self, case: Case, message: Message) -> None:
+        previous = case.status
+        case.status = Status.OPEN
+        case.reopen_count += 1
+        case.resolved_at = None
+        sla.reopen_clocks(case, self.tiers[case.tier_id], self.hours(case), message.created_at)
+        self.reopened.append(case)
+        self.events.append(
+            event(case, "reopened", at=message.created_at, before=previous, after=Status.OPEN)
+        )
+
+    def write(self) -> None:
+        """Rescore and save every touched case, link the messages, write the timeline."""
+        for case in self.touched.values():
+            texts = self.texts.get(case.pk)
+            if not texts:
+                continue  # only our replies arrived: the customer said nothing new to weigh
+            before = case.priority
+            if rescore(case, text=" ".join(texts[-3:]), now=self.now):
+                self.events.append(
+                    event(case, "priority", at=self.now, before=before, after=case.priority,
+                          text=case.priority_reason, automatic=True)
+                )
+        if self.touched:
+            Case.objects.bulk_update(list(self.touched.values()), CASE_FIELDS, batch_size=500)
+        if self.filed:
+            Message.objects.bulk_update(self.filed, ["case"], batch_size=500)
+        if self.events:
+            CaseEvent.objects.bulk_create(self.events, batch_size=500)

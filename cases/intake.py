@@ -1,0 +1,148 @@
+"""The intake pipeline, readable top to bottom: one stored delivery in, cases updated out.
+
+parse → store each new message (duplicates are no-ops) → sentiment → thread into a case →
+priority → routing → tier and team → assignment → SLA due times → timeline → live events
+after commit → delivery processed. Any exception leaves the delivery `failed` with the
+error and nothing half-written: the whole delivery is one transaction.
+"""
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from cases import assignment, automation, events
+from cases.filing import Filer
+from cases.models import Case
+from cases.threading import JOIN, CaseFinder, Placement, orphans_answering
+from inbox.connectors import get_connector
+from inbox.connectors.base import ParsedMessage
+from inbox.models import Account, Contact, Delivery, DeliveryStatus, Message
+from inbox.store import apply_statuses, store_messages
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IntakeResult:
+    new: list[Message] = field(default_factory=list)
+    duplicates: int = 0
+    cases: list = field(default_factory=list)
+
+
+def intake_messages(
+    account: Account,
+    parsed: Sequence[ParsedMessage],
+    *,
+    delivery: Delivery | None = None,
+    live: bool = True,
+) -> IntakeResult:
+    """Store and file a batch of parsed messages; runs inside the caller's transaction.
+
+    `live=False` is for bulk imports of history: no assignment, no automatic replies and
+    no live events, only the cases as they were.
+    """
+    stored = store_messages(account, parsed, delivery=delivery)
+    result = IntakeResult(new=stored.new, duplicates=stored.duplicates)
+    if not stored.new:
+        return result
+    messages = sorted(stored.new, key=lambda m: (m.created_at, m.pk))
+    _serialize_per_contact({m.contact_id for m in messages})
+    finder = CaseFinder(account, messages)
+    filer = Filer(account, finder, timezone.now())
+    for message in messages:
+        filer.file(message, finder.place(message))
+    for orphan in orphans_answering(account, messages):
+        replied = finder.case_of_message.get(orphan.in_reply_to)
+        if replied is not None:
+            filer.file(orphan, Placement(JOIN, finder.cases[replied]))
+    filer.write()
+    if live:
+        _assign(filer)
+        _announce(filer)
+        automation.run(filer)
+    result.cases = list(filer.touched.values())
+    return result
+
+
+def _serialize_per_contact(contact_ids: set[int]) -> None:
+    """Two deliveries of one customer at once must not both open a case: lock the contacts.
+
+    SQLite serialises every write transaction already; PostgreSQL needs row locks.
+    """
+    if connection.vendor == "postgresql":
+        list(
+            Contact.objects.select_for_update()
+            .filter(pk__in=contact_ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+
+
+def _assign(filer: Filer) -> None:
+    reopened = {c.pk for c in filer.reopened}
+    for case in [*filer.created, *filer.reopened]:
+        if case.tier.is_automated and not case.is_escalated:
+            continue
+        if case.assignee_id and case.pk not in reopened:
+            continue
+        entry = assignment.route(case, reopened=case.pk in reopened)
+        if entry is not None:
+            Case.objects.filter(pk=case.pk).update(
+                assignee=case.assignee, previous_assignee=case.previous_assignee
+            )
+            entry.save()
+            filer.events.append(entry)
+
+
+def _announce(filer: Filer) -> None:
+    """Live events, sent after commit: one per case, the newest timeline id as `seq`."""
+    latest: dict[int, int] = {}
+    for entry in filer.events:
+        latest[entry.case_id] = max(latest.get(entry.case_id, 0), entry.pk or 0)
+    created = {c.pk for c in filer.created}
+    for pk, case in filer.touched.items():
+        seq = latest.get(pk)
+        events.case_event(case, "case.created" if pk in created else "case.updated", seq)
+        for message in filer.new_messages.get(pk, ()):
+            events.message_created(case, message, seq)
+
+
+def process_delivery(delivery_id: int) -> str:
+    """Process one stored delivery; safe to call again (replays, duplicate task runs)."""
+    try:
+        with transaction.atomic():
+            delivery = (
+                Delivery.objects.select_for_update().select_related("account").get(pk=delivery_id)
+            )
+            if delivery.status in (DeliveryStatus.PROCESSED, DeliveryStatus.IGNORED):
+                return delivery.status
+            account = delivery.account
+            result = get_connector(account.platform).parse(account, bytes(delivery.body))
+            intake = intake_messages(account, result.messages, delivery=delivery)
+            apply_statuses(account, result.statuses)
+            delivery.attempts += 1
+            delivery.message_count = len(intake.new)
+            delivery.status = (
+                DeliveryStatus.PROCESSED if result.messages else DeliveryStatus.IGNORED
+            )
+            delivery.error = ""
+            delivery.processed_at = timezone.now()
+            delivery.save(
+                update_fields=["attempts", "message_count", "status", "error", "processed_at"]
+            )
+            return delivery.status
+    except Delivery.DoesNotExist:
+        log.error("delivery %s does not exist", delivery_id)
+        return "missing"
+    except Exception as exc:
+        log.exception("delivery %s failed", delivery_id)
+        Delivery.objects.filter(pk=delivery_id).update(
+            status=DeliveryStatus.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:5000],
+            attempts=F("attempts") + 1,
+        )
+        return DeliveryStatus.FAILED

@@ -1,0 +1,64 @@
+"""`serve`: the embedded single-process setup of `make run`.
+
+Daphne serves HTTP and WebSocket; beside it, a background thread runs the SLA monitor and
+drains the outbox, so nothing needs a second terminal. The scale-out path runs daphne (or
+uvicorn) processes, Celery workers and Celery beat instead.
+"""
+
+import logging
+import threading
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+log = logging.getLogger(__name__)
+
+
+def background_loop(stop: threading.Event, interval: float) -> None:
+    from cases.monitor import tick
+    from inbox.outbound.outbox import drain_outbox
+
+    while not stop.is_set():
+        try:
+            close_old_connections()
+            tick()
+            drain_outbox()
+        except Exception:  # keep serving; the next pass tries again
+            log.exception("background pass failed")
+        finally:
+            close_old_connections()
+        stop.wait(interval)
+
+
+class Command(BaseCommand):
+    help = "Serve HTTP and WebSocket with daphne, with the SLA monitor and outbox beside it."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--interval", type=float, default=5.0)
+        parser.add_argument(
+            "--no-background", action="store_true", help="without the SLA monitor/outbox thread"
+        )
+
+    def handle(self, *args, host: str, port: int, interval: float, no_background: bool, **opts):
+        from daphne.cli import CommandLineInterface
+
+        stop = threading.Event()
+        if not no_background and settings.CAREMGR_TASKS_INLINE:
+            threading.Thread(
+                target=background_loop, args=(stop, interval), name="caremgr-background",
+                daemon=True,
+            ).start()
+        self.stdout.write(f"caremgr on http://{host}:{port}/  (Ctrl-C stops)")
+        started = time.monotonic()
+        try:
+            CommandLineInterface().run(
+                ["--bind", host, "--port", str(port), "--proxy-headers",
+                 settings.ASGI_APPLICATION.replace(".application", ":application")]
+            )
+        finally:
+            stop.set()
+            log.info("stopped after %.0f s", time.monotonic() - started)

@@ -1,0 +1,154 @@
+"""Which case a message belongs to.
+
+An inbound message joins the case of the message it replies to when that case is the same
+customer's, else the customer's open case on the account, else it reopens the customer's
+case resolved within the reopen window, else it starts a new case. An outbound message
+(a reply made here or the brand's native reply) joins the case of what it answers, else
+the customer's open or latest case; with none yet it waits unfiled until the message it
+answers arrives (`adopt_orphans`).
+
+Decisions are made for a whole batch with a constant number of queries: webhooks hand in
+one or a few messages, imports thousands.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q
+
+from cases.models import OPEN_STATUSES, Case, Status
+from inbox.models import Account, Direction, Message
+
+JOIN, REOPEN, NEW, UNFILED = "join", "reopen", "new", "unfiled"
+
+
+def reopen_window() -> timedelta:
+    return timedelta(hours=getattr(settings, "CAREMGR_REOPEN_WINDOW_HOURS", 72))
+
+
+@dataclass(slots=True)
+class Placement:
+    action: str
+    case: Case | None
+
+
+class CaseFinder:
+    """Knows, for one batch of messages of one account, the cases they may belong to."""
+
+    def __init__(self, account: Account, messages: Sequence[Message]):
+        self.account = account
+        self.window = reopen_window()
+        self.cases: dict[int, Case] = {}
+        self.by_contact: dict[int, list[Case]] = {}
+        self.case_of_message: dict[str, int] = {}
+        if not messages:
+            return
+        reply_ids = {m.in_reply_to for m in messages if m.in_reply_to}
+        if reply_ids:
+            self.case_of_message.update(
+                Message.objects.filter(
+                    account=account, external_id__in=reply_ids, case__isnull=False
+                ).values_list("external_id", "case_id")
+            )
+        earliest = min(m.created_at for m in messages) - self.window
+        contact_ids = {m.contact_id for m in messages}
+        wanted = Q(contact_id__in=contact_ids) & (
+            Q(status__in=OPEN_STATUSES) | Q(status=Status.RESOLVED, resolved_at__gte=earliest)
+        )
+        wanted |= Q(pk__in=set(self.case_of_message.values()))
+        for case in Case.objects.filter(wanted, account=account).select_related(
+            "tier", "team", "merged_into"
+        ):
+            self.remember(case)
+
+    def remember(self, case: Case) -> None:
+        self.cases[case.pk] = case
+        self.by_contact.setdefault(case.contact_id, []).append(case)
+
+    def note_filed(self, message: Message, case: Case) -> None:
+        """Later messages of the batch may reply to this one."""
+        if message.external_id:
+            self.case_of_message[message.external_id] = case.pk
+
+    def _root(self, case: Case) -> Case:
+        seen = set()
+        while case.merged_into_id and case.pk not in seen:
+            seen.add(case.pk)
+            case = self.cases.get(case.merged_into_id) or self._load(case.merged_into_id)
+        return case
+
+    def _load(self, pk: int) -> Case:
+        case = Case.objects.select_related("tier", "team", "merged_into").get(pk=pk)
+        self.remember(case)
+        return case
+
+    def _replied_case(self, message: Message) -> Case | None:
+        pk = self.case_of_message.get(message.in_reply_to) if message.in_reply_to else None
+        if pk is None:
+            return None
+        return self._root(self.cases.get(pk) or self._load(pk))
+
+    def _contact_cases(self, contact_id: int) -> list[Case]:
+        return [self._root(c) for c in self.by_contact.get(contact_id, ())]
+
+    def place(self, message: Message) -> Placement:
+        if message.direction == Direction.OUT:
+            return self._place_outbound(message)
+        return self._place_inbound(message)
+
+    def _place_inbound(self, message: Message) -> Placement:
+        replied = self._replied_case(message)
+        if replied is not None and replied.contact_id == message.contact_id:
+            return self._join_or_reopen(replied, message.created_at)
+        mine = self._contact_cases(message.contact_id)
+        open_cases = [c for c in mine if c.status in OPEN_STATUSES]
+        if open_cases:
+            return Placement(JOIN, max(open_cases, key=lambda c: (c.updated_at, c.pk)))
+        resolved = [c for c in mine if c.status == Status.RESOLVED and c.resolved_at]
+        if resolved:
+            latest = max(resolved, key=lambda c: c.resolved_at)
+            return self._join_or_reopen(latest, message.created_at)
+        return Placement(NEW, None)
+
+    def _join_or_reopen(self, case: Case, at: datetime) -> Placement:
+        if case.status in OPEN_STATUSES:
+            return Placement(JOIN, case)
+        if case.status == Status.RESOLVED and case.resolved_at and at - case.resolved_at <= (
+            self.window
+        ):
+            return Placement(REOPEN, case)
+        return Placement(NEW, None)
+
+    def _place_outbound(self, message: Message) -> Placement:
+        replied = self._replied_case(message)
+        if replied is not None:
+            return Placement(JOIN, replied)
+        mine = self._contact_cases(message.contact_id)
+        if mine:
+            open_cases = [c for c in mine if c.status in OPEN_STATUSES]
+            pool = open_cases or mine
+            return Placement(JOIN, max(pool, key=lambda c: (c.updated_at, c.pk)))
+        latest = (
+            Case.objects.filter(account=self.account, contact_id=message.contact_id)
+            .select_related("tier", "team", "merged_into")
+            .order_by("-updated_at")
+            .first()
+        )
+        if latest is not None:
+            self.remember(latest)
+            return Placement(JOIN, self._root(latest))
+        return Placement(UNFILED, None)
+
+
+def orphans_answering(account: Account, messages: Iterable[Message]) -> list[Message]:
+    """Outbound messages stored before the inbound message they answer arrived."""
+    ids = [m.external_id for m in messages if m.direction == Direction.IN and m.external_id]
+    if not ids:
+        return []
+    return list(
+        Message.objects.filter(
+            account=account, direction=Direction.OUT, case__isnull=True, in_reply_to__in=ids
+        ).order_by("created_at", "id")
+    )

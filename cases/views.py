@@ -1,0 +1,136 @@
+"""Pages: the inbox and the case. Thin: parse, check permission, query, render.
+
+Actions on the pages go through the JSON API, so pages and API share every operation.
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, Q
+from django.http import Http404
+from django.shortcuts import render
+from django.utils import timezone
+
+from cases import presence
+from cases.api.filters import CaseFilter
+from cases.api.serializers import CaseSerializer
+from cases.models import (
+    OPEN_STATUSES,
+    Case,
+    CaseEvent,
+    CannedReply,
+    Priority,
+    Status,
+    Team,
+    Tier,
+)
+from cases.permissions import can_view, is_supervisor, role_of
+from inbox.models import Message
+
+VIEWS = {
+    "mine": "Mine",
+    "unassigned": "Unassigned",
+    "teams": "My teams",
+    "breaching": "Breaching soon",
+    "all": "All",
+}
+SORTS = {"priority": ("priority", "-updated_at"), "sla_due": ("sla_due",), "updated": ("-updated_at",)}
+PAGE = 100
+
+
+def live_seq() -> int:
+    """The newest timeline id: the page is current as of it, the socket catches up after."""
+    return CaseEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def _require_role(request):
+    if role_of(request.user) is None:
+        raise PermissionDenied("you need an agent, supervisor or admin role")
+
+
+def inbox_cases(request, view: str):
+    cases = Case.objects.for_user(request.user).select_related("account", "contact", "assignee")
+    if view == "mine":
+        cases = cases.filter(assignee=request.user, status__in=OPEN_STATUSES)
+    elif view == "unassigned":
+        cases = cases.filter(assignee__isnull=True, status__in=OPEN_STATUSES)
+    elif view == "breaching":
+        soon = timezone.now() + timezone.timedelta(hours=1)
+        cases = cases.filter(status__in=OPEN_STATUSES, sla_due__lte=soon)
+    elif view == "teams":
+        cases = cases.filter(status__in=OPEN_STATUSES)
+    return cases
+
+
+@login_required
+def inbox(request):
+    _require_role(request)
+    seq = live_seq()  # before the query: an event racing the render is caught up, not lost
+    supervisor = is_supervisor(request.user)
+    views = {k: v for k, v in VIEWS.items() if k != "all" or supervisor}
+    view = request.GET.get("view") or "teams"
+    if view not in views:
+        view = "teams"
+    sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "priority"
+    filtered = CaseFilter(request.GET, queryset=inbox_cases(request, view), request=request)
+    cases = list(filtered.qs.order_by(*SORTS[sort], "-id")[:PAGE])
+    return render(
+        request,
+        "inbox/index.html",
+        {
+            "rows": CaseSerializer(cases, many=True).data,
+            "views": views,
+            "view": view,
+            "sort": sort,
+            "sorts": {"priority": "Priority", "sla_due": "SLA due", "updated": "Last update"},
+            "filters": request.GET,
+            "tiers": Tier.objects.all(),
+            "statuses": Status.choices,
+            "priorities": Priority.choices,
+            "page_size": PAGE,
+            "live_seq": seq,
+        },
+    )
+
+
+@login_required
+def case_detail(request, pk: int):
+    _require_role(request)
+    seq = live_seq()
+    case = (
+        Case.objects.select_related("account", "contact", "contact__owner", "assignee", "team", "tier")
+        .prefetch_related(
+            Prefetch("messages", queryset=Message.objects.order_by("created_at", "id")),
+            Prefetch("events", queryset=CaseEvent.objects.select_related("actor")),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if case is None or not can_view(request.user, case):
+        raise Http404("no such case")
+    earlier = (
+        Case.objects.for_user(request.user)
+        .filter(contact=case.contact)
+        .exclude(pk=case.pk)
+        .order_by("-created_at")[:10]
+    )
+    team_ids = [case.team_id] if case.team_id else []
+    agents = get_user_model().objects.filter(profile__isnull=False, is_active=True)
+    if not is_supervisor(request.user):
+        agents = agents.filter(profile__teams__in=team_ids).distinct()
+    return render(
+        request,
+        "cases/detail.html",
+        {
+            "case": case,
+            "earlier": earlier,
+            "agents": agents.order_by("username"),
+            "tiers": Tier.objects.all(),
+            "teams": Team.objects.all(),
+            "statuses": Status.choices,
+            "priorities": Priority.choices,
+            "canned": CannedReply.objects.filter(Q(team__in=team_ids) | Q(team__isnull=True)),
+            "viewers": [v for v in presence.viewers(case.pk) if v["user"] != request.user.pk],
+            "live_seq": seq,
+        },
+    )

@@ -1,0 +1,101 @@
+"""`import_messages FILE --format twcs|airline|jsonl --account SLUG`: bulk import of a file.
+
+Each batch goes through the same intake as a webhook delivery (store, sentiment, threading)
+in its own transaction, with live events and automatic replies switched off. Known external
+ids are skipped by the store, so running the same import again adds nothing, and an import
+stopped half-way is finished by running it again.
+"""
+
+import sys
+import time
+from operator import attrgetter
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from tqdm import tqdm
+
+from inbox.handoff import batch_handler
+from inbox.importers import FORMATS, ImportFileError, Tally, estimate_records
+from inbox.models import Account
+
+
+class Command(BaseCommand):
+    help = "Import messages from a file (twcs, airline or jsonl) into an account."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", help="path of the file to import")
+        parser.add_argument("--format", required=True, choices=sorted(FORMATS), dest="format")
+        parser.add_argument("--account", required=True, help="slug of the receiving account")
+        parser.add_argument("--batch-size", type=int, default=1000, help="messages per batch")
+        parser.add_argument(
+            "--brand", help="keep only this brand's messages (twcs: author id; airline: airline)"
+        )
+        parser.add_argument(
+            "--skip-bad",
+            action="store_true",
+            help="skip records that cannot be read and count them, instead of stopping",
+        )
+
+    def handle(self, *args, **options) -> None:
+        path = Path(options["file"])
+        if not path.is_file():
+            raise CommandError(f"{path}: no such file")
+        account = Account.objects.filter(slug=options["account"]).first()
+        if account is None:
+            raise CommandError(
+                f"no account with slug {options['account']!r}; create it with create_account"
+            )
+        fmt = FORMATS[options["format"]]
+        if options["brand"] and not fmt.has_brands:
+            raise CommandError(f"--brand does not apply to --format {options['format']}")
+        if options["batch_size"] < 1:
+            raise CommandError("--batch-size must be at least 1")
+
+        started = time.perf_counter()
+        tally = Tally()
+        new = known = 0
+        handler = batch_handler()
+        batches = fmt.read(
+            path,
+            batch_size=options["batch_size"],
+            brand=options["brand"],
+            skip_bad=options["skip_bad"],
+            tally=tally,
+        )
+        progress = tqdm(
+            total=estimate_records(path, options["format"]),
+            unit="msg",
+            file=sys.stderr,
+            disable=True if options["verbosity"] == 0 else None,
+        )
+        try:
+            with progress:
+                for batch in batches:
+                    # Threading and SLA clocks read a conversation in the order it was written.
+                    batch.sort(key=attrgetter("created_at"))
+                    with transaction.atomic():
+                        result = handler(account, batch, live=False)
+                    new += len(result.new)
+                    known += result.duplicates
+                    progress.update(len(batch))
+                progress.total = progress.n
+        except ImportFileError as exc:
+            raise CommandError(
+                f"{path}: {exc} (stopped after {new} new messages; "
+                "fix the file and run again, or pass --skip-bad)"
+            ) from None
+        except OSError as exc:
+            raise CommandError(f"{path}: {exc.strerror or exc}") from None
+
+        elapsed = time.perf_counter() - started
+        rate = (new + known) / elapsed if elapsed > 0 else 0.0
+        summary = (
+            f"imported {new} new messages, {known} already known, "
+            f"in {elapsed:.1f} s ({rate:.0f} msg/s)"
+        )
+        if tally.bad:
+            summary += f"; skipped {tally.bad} bad records"
+        if tally.filtered:
+            summary += f"; left out {tally.filtered} records of other brands"
+        self.stdout.write(summary)

@@ -1,0 +1,195 @@
+"""Storing parsed messages: contacts upserted, duplicates skipped, sentiment scored.
+
+One code path serves webhooks (a few messages) and bulk imports (thousands): the common
+case is a few set-based queries; a unique-constraint race with a concurrent copy of the
+same delivery falls back to row-by-row inserts in savepoints, where the copy loses.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+
+from inbox.connectors.base import ParsedMessage, Person, StatusUpdate
+from inbox.models import Account, Contact, Message, SendStatus
+from sentiment import analyze
+
+PREVIEW_FIELDS = ("handle", "name", "followers")
+
+
+@dataclass
+class Stored:
+    new: list[Message] = field(default_factory=list)
+    duplicates: int = 0
+
+
+def upsert_contacts(people: Iterable[tuple[str, Person]]) -> dict[tuple[str, str], Contact]:
+    """Contacts by (channel, external id), created or refreshed with what the platform says."""
+    wanted: dict[tuple[str, str], Person] = {}
+    for channel, person in people:
+        key = (channel, person.external_id)
+        known = wanted.get(key)
+        # Keep the richest description seen in this batch (outbound copies carry less).
+        if known is None or (person.handle and not known.handle) or person.followers:
+            wanted[key] = person
+    if not wanted:
+        return {}
+    found = _fetch_contacts(wanted)
+    missing = [key for key in wanted if key not in found]
+    if missing:
+        Contact.objects.bulk_create(
+            [_new_contact(key, wanted[key]) for key in missing], ignore_conflicts=True
+        )
+        found.update(_fetch_contacts({key: wanted[key] for key in missing}))
+    changed = []
+    for key, contact in found.items():
+        person = wanted[key]
+        dirty = False
+        for attr in PREVIEW_FIELDS:
+            value = getattr(person, attr)
+            if value and getattr(contact, attr) != value:
+                setattr(contact, attr, value)
+                dirty = True
+        if dirty:
+            changed.append(contact)
+    if changed:
+        Contact.objects.bulk_update(changed, list(PREVIEW_FIELDS))
+    return found
+
+
+def _fetch_contacts(wanted: dict[tuple[str, str], Person]) -> dict[tuple[str, str], Contact]:
+    by_channel: dict[str, list[str]] = {}
+    for channel, external_id in wanted:
+        by_channel.setdefault(channel, []).append(external_id)
+    found = {}
+    for channel, ids in by_channel.items():
+        for start in range(0, len(ids), 500):
+            for contact in Contact.objects.filter(
+                channel=channel, external_id__in=ids[start : start + 500]
+            ):
+                found[(channel, contact.external_id)] = contact
+    return found
+
+
+def _new_contact(key: tuple[str, str], person: Person) -> Contact:
+    return Contact(
+        channel=key[0],
+        external_id=key[1],
+        handle=person.handle,
+        name=person.name,
+        followers=person.followers,
+    )
+
+
+def existing_external_ids(account: Account, external_ids: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(external_ids), 500):
+        found.update(
+            Message.objects.filter(
+                account=account, external_id__in=external_ids[start : start + 500]
+            ).values_list("external_id", flat=True)
+        )
+    return found
+
+
+def build_message(
+    account: Account, parsed: ParsedMessage, contact: Contact, delivery=None
+) -> Message:
+    mood = analyze(parsed.text)
+    outbound = parsed.direction == "out"
+    return Message(
+        account=account,
+        contact=contact,
+        delivery=delivery,
+        external_id=parsed.external_id,
+        channel=parsed.channel,
+        direction=parsed.direction,
+        kind=parsed.kind,
+        is_public=parsed.is_public,
+        text=parsed.text,
+        author_external_id=parsed.author.external_id,
+        author_handle=parsed.author.handle,
+        author_name=parsed.author.name,
+        in_reply_to=parsed.in_reply_to,
+        conversation_id=parsed.conversation_id,
+        created_at=parsed.created_at,
+        language=mood.language,
+        sentiment_label=mood.label,
+        sentiment_polarity=mood.polarity,
+        sentiment_subjectivity=mood.subjectivity,
+        status=SendStatus.SENT if outbound else SendStatus.RECEIVED,
+        raw=parsed.raw,
+    )
+
+
+def store_messages(
+    account: Account, parsed: Sequence[ParsedMessage], *, delivery=None
+) -> Stored:
+    """Store what is new of `parsed` (in order) and say how many were already known."""
+    result = Stored()
+    seen: set[str] = set()
+    unique = []
+    for item in parsed:
+        if item.external_id in seen:
+            result.duplicates += 1
+            continue
+        seen.add(item.external_id)
+        unique.append(item)
+    known = existing_external_ids(account, [m.external_id for m in unique])
+    fresh = [m for m in unique if m.external_id not in known]
+    result.duplicates += len(unique) - len(fresh)
+    if not fresh:
+        return result
+    contacts = upsert_contacts((m.channel, m.customer) for m in fresh)
+    rows = [
+        build_message(account, m, contacts[(m.channel, m.customer.external_id)], delivery)
+        for m in fresh
+    ]
+    try:
+        with transaction.atomic():
+            result.new = Message.objects.bulk_create(rows)
+    except IntegrityError:
+        # A concurrent copy stored some of these first: keep ours one by one.
+        result.new = []
+        for row in rows:
+            try:
+                with transaction.atomic():
+                    row.pk = None
+                    row.save(force_insert=True)
+                result.new.append(row)
+            except IntegrityError:
+                result.duplicates += 1
+    return result
+
+
+STATUS_ORDER = {
+    SendStatus.QUEUED: 0,
+    SendStatus.SENDING: 1,
+    SendStatus.SENT: 2,
+    SendStatus.DELIVERED: 3,
+    SendStatus.READ: 4,
+}
+
+
+def apply_statuses(account: Account, updates: Sequence[StatusUpdate]) -> int:
+    """Move our outbound messages forward (sent → delivered → read, or failed); never back."""
+    if not updates:
+        return 0
+    by_id = {m.external_id: m for m in Message.objects.filter(
+        account=account, direction="out", external_id__in=[u.external_id for u in updates]
+    )}
+    changed = []
+    for update in updates:
+        message = by_id.get(update.external_id)
+        if message is None:
+            continue
+        if update.status == SendStatus.FAILED:
+            message.status, message.error = SendStatus.FAILED, update.error[:2000]
+        elif STATUS_ORDER.get(update.status, -1) > STATUS_ORDER.get(message.status, -1):
+            message.status = update.status
+        else:
+            continue
+        changed.append(message)
+    if changed:
+        Message.objects.bulk_update(changed, ["status", "error"])
+    return len(changed)

@@ -1,0 +1,30 @@
+"""Celery tasks of the inbox; each is a thin wrapper around one operation."""
+
+from celery import shared_task
+
+
+@shared_task(name="inbox.tasks.process_delivery", acks_late=True)
+def process_delivery(delivery_id: int) -> None:
+    from inbox.handoff import delivery_handler
+
+    delivery_handler()(delivery_id)
+
+
+@shared_task(name="inbox.tasks.send_message", acks_late=True)
+def send_message(message_id: int) -> str:
+    """One attempt at an outbound message; a redelivered task finds it claimed and stops."""
+    from inbox.models import Message
+    from inbox.outbound.outbox import send_now
+
+    try:
+        return send_now(message_id)
+    except Message.DoesNotExist:
+        return ""
+
+
+@shared_task(name="inbox.tasks.drain_outbox")
+def drain_outbox(limit: int = 100) -> int:
+    """Periodic sweep: due retries and messages a dead worker left behind."""
+    from inbox.outbound.outbox import drain_outbox as drain
+
+    return drain(limit)

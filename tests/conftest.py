@@ -1,0 +1,90 @@
+"""Shared factories and fixtures: plain functions, real database, real URLs."""
+
+import hashlib
+import hmac
+import json
+import os
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def shared_data(*parts: str) -> Path:
+    """A file of ../shared/data, or skip the test when the folder is not beside the checkout."""
+    path = DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is not available")
+    return path
+
+
+def hex_signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def make_account(platform: str = "generic", slug: str = "acme", **fields):
+    from inbox.models import Account
+
+    defaults = {"secret": "s3cret", "verify_token": "vt0ken", "name": slug.title()}
+    defaults.update(fields)
+    return Account.objects.create(platform=platform, slug=slug, **defaults)
+
+
+def make_user(username: str, role: str = "agent", *, teams=(), **profile):
+    from cases.models import AgentProfile
+
+    user = get_user_model().objects.create_user(username, password="pw-" + username)
+    agent = AgentProfile.objects.create(user=user, role=role, **profile)
+    if teams:
+        agent.teams.set(teams)
+    return user
+
+
+def post_generic(client, account, payload, *, secret=None, **extra):
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    headers = {"HTTP_X_CAREMGR_SIGNATURE": hex_signature(secret or account.secret, body)}
+    headers.update(extra)
+    return client.post(
+        f"/webhooks/generic/{account.slug}/", body, content_type="application/json", **headers
+    )
+
+
+def generic_message(external_id: str = "m1", text: str = "Where is my refund?", **fields):
+    item = {
+        "external_id": external_id,
+        "author": {"id": "u1", "handle": "dana", "name": "Dana", "followers": 120},
+        "text": text,
+        "created_at": "2026-11-20T10:00:00Z",
+        "public": False,
+        "direction": "in",
+    }
+    item.update(fields)
+    return item
+
+
+@pytest.fixture
+def account(db):
+    return make_account()
+
+
+@pytest.fixture
+def needs_postgres():
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        pytest.skip("needs DATABASE_URL pointing at PostgreSQL")
+
+
+@pytest.fixture
+def needs_redis():
+    if not os.environ.get("REDIS_URL"):
+        pytest.skip("needs REDIS_URL")
+
+
+@pytest.fixture(autouse=True)
+def _inline_background_work(settings, request):
+    """Webhook processing runs inline in tests, also when REDIS_URL selects Celery; tests of
+    the Celery path mark themselves `celery` and start a real worker."""
+    if "celery" not in request.keywords:
+        settings.CAREMGR_TASKS_INLINE = True
