@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Entry", "Lexicon", "get_lexicon", "emoji_table", "emoticon_table"]
+__all__ = ["Entry", "Lexicon", "emoji_table", "emoticon_table", "get_lexicon"]
 
 LEXICON_DIR = Path(__file__).resolve().parent / "lexicons"
 
@@ -49,6 +49,8 @@ class Lexicon:
     negators: frozenset[str] = frozenset()
     intensifiers: dict[str, float] = field(default_factory=dict)
     contrast: frozenset[str] = frozenset()
+    absence: frozenset[str] = frozenset()  # "no", "kein": may name a missing thing
+    absence_fillers: frozenset[str] = frozenset()  # "no one", "keine Ahnung": they do not
     compound_heads: re.Pattern[str] | None = None
     inflected: bool = False  # try stripping adjective endings (German) on a miss
     neutral: frozenset[str] = frozenset()  # words declared to carry no sentiment
@@ -100,6 +102,8 @@ def _pattern_words(xml_path: Path | None, scale: float = 1.0) -> dict[str, Entry
 
     ``None`` means TextBlob's own English lexicon (``textblob.en.sentiment``), which also
     adds the "-ly" adverbs derived from adjectives.  Polarities are multiplied by ``scale``.
+    Lexicons without subjectivity (the German one has 0 everywhere) get 0.8 x |polarity|:
+    a strongly polar word is a subjective one.
     """
     if xml_path is None:
         from textblob.en import sentiment as source
@@ -122,6 +126,8 @@ def _pattern_words(xml_path: Path | None, scale: float = 1.0) -> dict[str, Entry
             polarity = (polarity + previous.polarity / scale) / 2
             subjectivity = (subjectivity + previous.subjectivity) / 2
             flags |= previous.flags
+        if not subjectivity:
+            subjectivity = 0.8 * abs(polarity)
         words[key] = Entry(float(polarity) * scale, float(subjectivity), flags)
     return words
 
@@ -166,7 +172,7 @@ def _add_care_entries(lexicon: Lexicon, path: Path) -> None:
 
 
 def _add_modifiers(lexicon: Lexicon) -> None:
-    negators, contrast = set(), set()
+    negators, contrast, absence, fillers = set(), set(), set(), set()
     intensifiers: dict[str, float] = {}
     for language, kind, word, factor in _read_tsv(LEXICON_DIR / "modifiers.tsv"):
         if language != lexicon.code:
@@ -177,9 +183,15 @@ def _add_modifiers(lexicon: Lexicon) -> None:
             intensifiers[word] = float(factor)
         elif kind == "but":
             contrast.add(word)
+        elif kind == "absence":
+            absence.add(word)
+        elif kind == "filler":
+            fillers.add(word)
     lexicon.negators = frozenset(negators)
     lexicon.intensifiers = intensifiers
     lexicon.contrast = frozenset(contrast)
+    lexicon.absence = frozenset(absence & negators)
+    lexicon.absence_fillers = frozenset(fillers)
 
 
 def _build(code: str) -> Lexicon:

@@ -4,7 +4,8 @@ The word values come from TextBlob's pattern lexicon (English) or the German pol
 lexicon plus the care lexicons; the rules around them follow pattern and VADER:
 
 * negation ("not good", "nicht gut", "kein Problem") turns the next sentiment word within
-  three words around and halves it, as pattern does; a clause break ends the scope.
+  three words around and weakens it (x -0.74, VADER's factor: pattern's -0.5 leaves "nicht
+  gut" too faint to count as a complaint); a clause break ends the scope.
   Care entries flagged NO_FLIP keep their sign ("no refund" is still a complaint).
 * "no"/"kein" before a word without polarity marks an absence ("no wifi", "kein WLAN"),
   which in a support message is a complaint; a negation with nothing to negate ("they
@@ -16,21 +17,22 @@ lexicon plus the care lexicons; the rules around them follow pattern and VADER:
 * "!" runs amplify the overall sign; "??" and "?!" runs mark frustration.
 * German adds a trailing "nicht" rule ("das gefällt mir nicht").
 
-Values are summed (not averaged, unlike pattern) so that several complaint cues add up,
-divided by the square root of the length in 25-word units so long texts need more
-evidence, and squashed into -1..1 with x / sqrt(x^2 + alpha) as VADER does.
+Values are summed (not averaged, unlike pattern) so that several complaint cues add up; a
+text longer than 15 words is scored by cue density instead (the sum per 15 words), so that
+a long article or e-mail needs proportionally more evidence than a tweet; the result is
+squashed into -1..1 with x / sqrt(x^2 + alpha) as VADER does.
 """
 
 from __future__ import annotations
 
 import math
 
-from .lexicon import COURTESY, NO_FLIP, Lexicon
-from .tokens import BREAK, EXCLAIM, QUESTION, SYMBOL, WORD, Token
+from .lexicon import COURTESY, NO_FLIP, Entry, Lexicon
+from .tokens import EXCLAIM, QUESTION, SYMBOL, WORD, Token
 
 __all__ = ["score"]
 
-NEGATION_FACTOR = -0.5
+NEGATION_FACTOR = -0.74
 NEGATION_SCOPE = 3
 ABSENCE_VALUE = -0.3
 DANGLING_NEGATION_VALUE = -0.3
@@ -38,25 +40,14 @@ CONTRAST_BEFORE = 0.5
 CONTRAST_AFTER = 1.5
 EXCLAIM_STEP = 0.1
 EXCLAIM_MAX = 3
-FRUSTRATION_VALUE = -0.3
+FRUSTRATION_VALUE = -0.2
 LENGTH_UNIT = 15.0
 LENGTH_EXPONENT = 1.0
 ALPHA = 1.0
 
-_ABSENCE_NEGATORS = frozenset({"no", "kein", "keine", "keinen", "keinem", "keiner", "ohne"})
-# Words after "no"/"kein" that do not name a missing thing.
-_ABSENCE_STOP = frozenset(
-    """
-    i i'm it it's you we they he she the a an one this that there my your our more longer
-    matter doubt wonder way idea need reason idea worries problem biggie
-    der die das ich es er sie wir ihr mehr mal
-    """.split()
-)
 
-
-def _find_phrase(
-    lexicon: Lexicon, tokens: list[Token], i: int
-) -> tuple[object, int] | tuple[None, int]:
+def _find_phrase(lexicon: Lexicon, tokens: list[Token], i: int) -> tuple[Entry | None, int]:
+    """The longest care phrase starting at token ``i`` and its length in tokens."""
     candidates = lexicon.phrases.get(tokens[i].text)
     if candidates:
         n = len(tokens)
@@ -85,6 +76,8 @@ def score(
     subjectivities: list[float] = []
     courtesy: list[int] = []  # indexes in values of "thanks"-like entries
     negators, intensifiers, contrast = lexicon.negators, lexicon.intensifiers, lexicon.contrast
+    phrases = lexicon.phrases
+    absence_words, absence_fillers = lexicon.absence, lexicon.absence_fillers
     german = lexicon.code == "de"
     negate = 0  # words left in the current negation scope
     absence = False  # the last word was "no"/"kein"
@@ -92,6 +85,7 @@ def score(
     boost, boost_left, boost_own = 1.0, 0, 0.0
     contrast_at = -1
     clause_start = 0  # index in values where the current clause began
+    last_word = -1  # index in values of the last word (not emoji) scored
     words = exclaims = frustration = 0
     i, n = 0, len(tokens)
     while i < n:
@@ -100,11 +94,11 @@ def score(
         if kind == WORD:
             words += 1
             text = token.text
-            entry, span = _find_phrase(lexicon, tokens, i) if lexicon.phrases else (None, 1)
+            entry, span = _find_phrase(lexicon, tokens, i) if text in phrases else (None, 1)
             if entry is None:
                 if text in negators or text.endswith("n't"):
                     negate, dangling = NEGATION_SCOPE, True
-                    absence = text in _ABSENCE_NEGATORS
+                    absence = text in absence_words
                     i += 1
                     continue
                 factor = intensifiers.get(text)
@@ -135,10 +129,13 @@ def score(
                         trace.append((" ".join(t.text for t in tokens[i : i + span]), value))
                     if entry.flags & COURTESY:
                         courtesy.append(len(values))
+                    last_word = len(values)
                     values.append(value)
                     subjectivities.append(entry.subjectivity)
             else:
-                if absence and text not in _ABSENCE_STOP and len(text) > 2:
+                if absence and text not in absence_fillers and len(text) > 2:
+                    if trace is not None:
+                        trace.append(("no " + text, ABSENCE_VALUE))
                     values.append(ABSENCE_VALUE)
                     subjectivities.append(0.3)
                     dangling = False
@@ -159,16 +156,17 @@ def score(
             subjectivities.append(1.0)
         elif kind == EXCLAIM:
             exclaims += len(token.text)
-        elif kind == QUESTION:
-            if len(token.text) >= 2:
-                frustration += 1
+        elif kind == QUESTION and len(token.text) >= 2:
+            frustration += 1
         if kind != SYMBOL:
             # End of clause: close negation and intensifier scopes.
-            if german and dangling and negate and len(values) > clause_start:
+            if german and dangling and negate and last_word >= clause_start:
                 # "das gefällt mir nicht": negation after the word it negates.
-                values[-1] *= NEGATION_FACTOR
+                values[last_word] *= NEGATION_FACTOR
                 dangling = False
             if dangling:
+                if trace is not None:
+                    trace.append(("(negation)", DANGLING_NEGATION_VALUE))
                 values.append(DANGLING_NEGATION_VALUE)
                 subjectivities.append(0.3)
             if boost_left and boost_own:
@@ -178,9 +176,11 @@ def score(
             clause_start = len(values)
         i += 1
     if dangling:
-        if german and negate and len(values) > clause_start:
-            values[-1] *= NEGATION_FACTOR
+        if german and negate and last_word >= clause_start:
+            values[last_word] *= NEGATION_FACTOR
         else:
+            if trace is not None:
+                trace.append(("(negation)", DANGLING_NEGATION_VALUE))
             values.append(DANGLING_NEGATION_VALUE)
             subjectivities.append(0.3)
     if boost_left and boost_own:

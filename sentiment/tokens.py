@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 from .lexicon import emoji_table, emoticon_table
 
-__all__ = ["Token", "tokenize", "WORD", "SYMBOL", "EXCLAIM", "QUESTION", "BREAK"]
+__all__ = ["BREAK", "EXCLAIM", "QUESTION", "SYMBOL", "WORD", "Token", "tokenize"]
 
 WORD, SYMBOL, EXCLAIM, QUESTION, BREAK = range(5)
 
@@ -64,8 +64,12 @@ _EMOJI_CHARS = (
     "\u203c\u2049\u2122\u2139\u3030\u303d\u3297\u3299"
 )
 
+# Every repetition that could meet a long run of the same characters is bounded or
+# unambiguous, so hostile input ("@" * 5000, "a." * 5000) is tokenized in linear time.
+_EMAIL = r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}"
+
 _TOKEN_RE = re.compile(
-    r"(?P<url>(?:https?://|www\.)\S+|\S+@\S+\.[a-z]{2,})"
+    rf"(?P<url>(?:https?://|www\.)\S+|{_EMAIL})"
     r"|(?P<mention>@\w+)"
     r"|(?P<delay>\+\s?\d{1,3}\s?(?:min(?:uten|utes|s)?|std|stunden|hrs?|hours?|h)\b)"
     r"|\#(?P<tag>\w+)"
@@ -80,21 +84,48 @@ _TAG_RE = re.compile(r"</?[a-zA-Z][^<>]{0,300}>")
 _CAMEL_RE = re.compile(r"[A-ZÄÖÜ]?[a-zäöüß]+|[A-ZÄÖÜ]+(?![a-zäöüß])")
 _ELONGATED_RE = re.compile(r"([^\W\d_])\1{2,}")
 
+# English contractions typed without the apostrophe, so that they work as negators and in
+# phrases ("isnt working" = "isn't working").  None of these is a common German word.
+_CONTRACTIONS = (
+    "don't",
+    "doesn't",
+    "didn't",
+    "isn't",
+    "aren't",
+    "wasn't",
+    "weren't",
+    "won't",
+    "can't",
+    "couldn't",
+    "wouldn't",
+    "shouldn't",
+    "haven't",
+    "hasn't",
+    "hadn't",
+    "ain't",
+)
+_BARE_CONTRACTIONS = {word.replace("'", ""): word for word in _CONTRACTIONS}
+
 _EMOJI = emoji_table()
 _EMOTICONS = emoticon_table()
 
 
-def _word_tokens(raw: str, tokens: list[Token], emphasis: bool) -> None:
-    lower = raw.lower().replace("’", "'")
+_BREAK = Token(BREAK, "", 0.0, "")
+
+
+def _word_token(raw: str, emphasis: bool, elongated: bool) -> Token:
+    lower = raw.lower()
+    if "’" in lower:
+        lower = lower.replace("’", "'")
     weight = 1.0
     alt = ""
-    if _ELONGATED_RE.search(lower) is not None:
+    if elongated and _ELONGATED_RE.search(lower) is not None:
         alt = _ELONGATED_RE.sub(r"\1", lower)
         lower = _ELONGATED_RE.sub(r"\1\1", lower)
         weight = ELONGATED_WEIGHT
     if emphasis and len(raw) >= 3 and raw.isupper():
         weight *= CAPS_WEIGHT
-    tokens.append(Token(WORD, lower, weight, alt))
+    return Token(WORD, _BARE_CONTRACTIONS.get(lower, lower), weight, alt)
 
 
 def tokenize(text: str) -> list[Token]:
@@ -105,32 +136,43 @@ def tokenize(text: str) -> list[Token]:
         text = html.unescape(text)
     if "<" in text:
         text = _TAG_RE.sub(" ", text)
+    # One search over the whole text spares a per-word check in the common case.
+    elongated = _ELONGATED_RE.search(text) is not None
     tokens: list[Token] = []
+    append = tokens.append
     for match in _TOKEN_RE.finditer(text):
         group = match.lastgroup
         if group == "word":
-            _word_tokens(match.group(), tokens, True)
+            raw = match.group()
+            if not elongated and (len(raw) < 3 or not raw.isupper()):
+                # Fast path for the usual plain word: no emphasis, no folding.
+                lower = raw.lower()
+                if "’" in lower:
+                    lower = lower.replace("’", "'")
+                append(Token(WORD, _BARE_CONTRACTIONS.get(lower, lower), 1.0, ""))
+            else:
+                append(_word_token(raw, True, elongated))
         elif group == "brk":
-            tokens.append(Token(BREAK, "", 0.0, ""))
+            append(_BREAK)
         elif group == "punct":
             run = match.group()
             kind = EXCLAIM if "?" not in run and "¿" not in run else QUESTION
-            tokens.append(Token(kind, run, 0.0, ""))
+            append(Token(kind, run, 0.0, ""))
         elif group == "tag":
             tag = match.group("tag")
             parts = _CAMEL_RE.findall(tag) if not tag.islower() else [tag]
             for part in parts or [tag]:
                 # Capitals inside a tag are spelling ("#UA"), not shouting.
-                _word_tokens(part, tokens, False)
+                append(_word_token(part, False, elongated))
         elif group == "delay":
-            tokens.append(Token(SYMBOL, match.group(), DELAY_POLARITY, ""))
+            append(Token(SYMBOL, match.group(), DELAY_POLARITY, ""))
         elif group == "emoji":
             polarity = _EMOJI.get(match.group())
             if polarity is not None:
-                tokens.append(Token(SYMBOL, match.group(), polarity, ""))
+                append(Token(SYMBOL, match.group(), polarity, ""))
         elif group == "emoticon":
             polarity = _EMOTICONS.get(match.group().lower())
             if polarity is not None:
-                tokens.append(Token(SYMBOL, match.group(), polarity, ""))
+                append(Token(SYMBOL, match.group(), polarity, ""))
         # url / mention: dropped
     return tokens
