@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases import assignment, events, sla
-from cases.case_state import DERIVED_FIELDS, apply_message, reset
+from cases.business_time import business_duration
+from cases.case_state import DERIVED_FIELDS, apply_message, reset, write_responses
 from cases.models import OPEN_STATUSES, Case, CaseEvent, Priority, Status, Tier
 from cases.permissions import ActionError
 from cases.timeline import event
@@ -70,6 +71,9 @@ def set_status(case: Case, status: str, *, actor) -> Case:
         if status == Status.RESOLVED:
             case.resolved_at = now
             case.paused_at = None
+            case.resolution_seconds = business_duration(
+                case.created_at, now, hours
+            ).total_seconds()
         elif status == Status.CLOSED:
             case.closed_at = now
         elif previous in (Status.RESOLVED, Status.CLOSED):
@@ -78,7 +82,12 @@ def set_status(case: Case, status: str, *, actor) -> Case:
             sla.reopen_clocks(case, case.tier, hours, now)
         sla.refresh_sla_due(case)
         entry = event(case, "status", actor=actor, at=now, before=previous, after=status)
-        _touch(case, ["status", "resolved_at", "closed_at", "reopen_count", *sla.SLA_FIELDS], entry)
+        _touch(
+            case,
+            ["status", "resolved_at", "resolution_seconds", "closed_at", "reopen_count",
+             *sla.SLA_FIELDS],
+            entry,
+        )
         if status in (Status.RESOLVED, Status.CLOSED) and previous in OPEN_STATUSES:
             if case.team_id:
                 drain_queue(case.team_id)
@@ -173,6 +182,7 @@ def record_reply(case: Case, text: str, *, actor, automatic: bool = False) -> Me
             text=text, automatic=automatic,
         )
         _touch(case, DERIVED_FIELDS, entry)
+        write_responses([case])
         events.message_created(case, message, entry.pk)
         queue_send(message.pk)
     return message
@@ -181,6 +191,7 @@ def record_reply(case: Case, text: str, *, actor, automatic: bool = False) -> Me
 def rebuild(case: Case) -> None:
     """Recompute everything a case derives from its messages (after merge or split)."""
     reset(case)
+    case.responses.all().delete()
     hours = sla.hours_of(case.team)
     messages = list(case.messages.order_by("created_at", "id"))
     first_in = next((m for m in messages if m.direction == Direction.IN), None)
@@ -188,6 +199,7 @@ def rebuild(case: Case) -> None:
         case.created_at = min(case.created_at, first_in.created_at)
     for message in messages:
         apply_message(case, message, case.tier, hours)
+    write_responses([case])
 
 
 def merge_cases(case: Case, into: Case, *, actor) -> Case:

@@ -5,8 +5,8 @@ messages again from the start, so both paths share this one rule.
 """
 
 from cases import sla
-from cases.business_time import BusinessHours
-from cases.models import Case, Status, Tier
+from cases.business_time import BusinessHours, business_duration
+from cases.models import Case, ResponseTime, Status, Tier
 from inbox.models import Direction, Message
 
 PREVIEW_LENGTH = 280
@@ -27,9 +27,56 @@ def apply_message(
     if message.direction == Direction.IN:
         _customer_message(case, message, tier, hours)
     else:
+        if not message.is_automatic:
+            _measure_response(case, message, tier, hours)
         sla.responded(case, message.created_at, automatic=message.is_automatic)
         if case.status == Status.NEW and not message.is_automatic:
             case.status = Status.OPEN
+
+
+def _measure_response(
+    case: Case, message: Message, tier: Tier, hours: BusinessHours | None
+) -> None:
+    """A person answered a waiting customer: keep how long that took, in business time."""
+    waited_since = case.awaiting_since
+    if waited_since is None or message.created_at < waited_since:
+        return
+    first = case.first_response_at is None
+    seconds = business_duration(waited_since, message.created_at, hours).total_seconds()
+    target = tier.first_response_minutes if first else tier.next_response_minutes
+    if first:
+        case.first_response_seconds = seconds
+    pending_responses(case).append(
+        ResponseTime(
+            case=case,
+            kind=ResponseTime.FIRST if first else ResponseTime.NEXT,
+            at=message.created_at,
+            waited_since=waited_since,
+            seconds=seconds,
+            target_seconds=target * 60 if target is not None else None,
+            agent_id=message.sent_by_id,
+            tier=tier.slug,
+            team_id=case.team_id,
+            account_id=case.account_id,
+            channel=case.channel,
+        )
+    )
+
+
+def pending_responses(case: Case) -> list[ResponseTime]:
+    """Responses measured on this case object and not written yet."""
+    if not hasattr(case, "_new_responses"):
+        case._new_responses = []
+    return case._new_responses
+
+
+def write_responses(cases) -> None:
+    rows = []
+    for case in cases:
+        rows.extend(pending_responses(case))
+        case._new_responses = []
+    if rows:
+        ResponseTime.objects.bulk_create(rows, batch_size=500)
 
 
 def _customer_message(
@@ -64,6 +111,8 @@ def reset(case: Case) -> None:
     case.last_message_at = None
     case.last_message_preview = case.last_message_direction = ""
     case.first_response_at = case.automated_response_at = case.awaiting_since = None
+    case.first_response_seconds = None
+    case._new_responses = []
     case.next_response_due = None
     case.sentiment_polarity = case.sentiment_trend = 0.0
 
@@ -82,6 +131,7 @@ DERIVED_FIELDS = [
     "language",
     "is_public",
     "first_response_at",
+    "first_response_seconds",
     "automated_response_at",
     *sla.SLA_FIELDS,
 ]

@@ -9,7 +9,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from cases import sla
-from cases.case_state import DERIVED_FIELDS, apply_message
+from cases.case_state import DERIVED_FIELDS, apply_message, write_responses
 from cases.models import Case, CaseEvent, Status, Team, Tier
 from cases.routing import active_rules, decide
 from cases.scoring import rescore
@@ -144,3 +144,4 @@ class Filer:
             Message.objects.bulk_update(self.filed, ["case"], batch_size=500)
         if self.events:
             CaseEvent.objects.bulk_create(self.events, batch_size=500)
+        write_responses(self.touched.values())

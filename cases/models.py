@@ -188,6 +188,12 @@ class Case(models.Model):
     created_at = models.DateTimeField(db_index=False)
     updated_at = models.DateTimeField()
     first_response_at = models.DateTimeField(null=True, blank=True)
+    first_response_seconds = models.FloatField(
+        null=True, blank=True, help_text="Business seconds until a person first answered."
+    )
+    resolution_seconds = models.FloatField(
+        null=True, blank=True, help_text="Business seconds from the first message to resolution."
+    )
     first_response_due = models.DateTimeField(null=True, blank=True)
     automated_response_at = models.DateTimeField(null=True, blank=True)
     awaiting_since = models.DateTimeField(
@@ -291,6 +297,36 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on case {self.case_id}"
+
+
+class ResponseTime(models.Model):
+    """One human response to a waiting customer: the first or a next response.
+
+    Written when the reply is recorded, measured in the team's business time, with the
+    dimensions reports group by, so SLA figures are one indexed aggregation.
+    """
+
+    FIRST, NEXT = "first", "next"
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="responses")
+    kind = models.CharField(max_length=5, choices=[(FIRST, "First"), (NEXT, "Next")])
+    at = models.DateTimeField()
+    waited_since = models.DateTimeField()
+    seconds = models.FloatField()
+    target_seconds = models.FloatField(null=True, blank=True)
+    agent = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    tier = models.CharField(max_length=8)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL)
+    account = models.ForeignKey("inbox.Account", on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=16)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "at"], name="response_kind_period")]
+
+    @property
+    def is_within_target(self) -> bool:
+        return self.target_seconds is None or self.seconds <= self.target_seconds
 
 
 class RoutingRule(models.Model):
