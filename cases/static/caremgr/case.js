@@ -118,7 +118,7 @@ function suggest() {
       box.replaceChildren(...articles.map((a) => el("button", {
         type: "button", class: "suggestion", title: a.body,
         onclick: () => { replyText.value = `${replyText.value} ${a.body} ${a.url || ""}`.trim(); },
-      }, `📖 ${a.title}`)));
+      }, `Suggest: ${a.title}`)));
     } catch { /* suggestions are optional */ }
   }, 400);
 }

@@ -54,7 +54,7 @@ function viewerBadge(caseId) {
   const list = (viewers.get(caseId) || []).filter((v) => v.user !== me);
   if (!list.length) return null;
   const text = list.map((v) => `${v.name} ${v.state === "typing" ? "is typing" : "is viewing"}`).join(", ");
-  return el("span", { class: "viewers", title: text }, `👁 ${list.map((v) => v.name).join(", ")}`);
+  return el("span", { class: "viewers", title: text }, text);
 }
 
 function renderRow(row) {
@@ -78,12 +78,12 @@ function renderRow(row) {
       el("span", { class: `platform ${row.platform}` }, row.platform),
     ),
     el("td", {},
-      el("span", { class: "handle" }, `@${row.contact.handle || row.contact.name || row.contact.id}`),
+      el("span", { class: "handle" }, row.contact.handle ? `@${row.contact.handle}` : row.contact.name || `#${row.contact.id}`),
       el("span", { class: "followers", title: `${row.contact.followers} followers` }, followers(row.contact.followers)),
     ),
     el("td", { class: "preview" },
       el("span", { class: `sentiment ${row.sentiment}`, title: `sentiment ${row.sentiment}` }, row.sentiment),
-      el("span", { class: "text" }, row.last_message_preview),
+      el("span", { class: "text" }, row.last_message_direction === "out" ? `↩ ${row.last_message_preview}` : row.last_message_preview),
       el("time", { datetime: row.last_message_at || "" }, localTime(row.last_message_at)),
     ),
     el("td", { class: `sla ${sla.state}` }, sla.text),
