@@ -20,15 +20,17 @@ How a calendar is read:
   that night is read as zoneinfo reads it (fold=0: shifted forward by the length of the gap),
   and a wall time that occurs twice means its first occurrence.
 
-The walk goes one local day at a time, and a whole week whose eight local midnights share one
-UTC offset is taken in one step from the precomputed weekly total. Weeks are checked day by day
-because some zones do change their offset twice within seven days (Asia/Gaza in the 2040s,
-Brazil in 2000); no zone changes it twice within one day.
+Long spans cost little. The walk goes one local day at a time, but a day on which the zone keeps
+its UTC offset holds exactly its weekday's open time, and a run of such days starting on a Monday
+is taken a whole number of weeks at once; only the days on which the clocks change are looked at
+in detail, so a span costs O(days) at worst and O(clock changes) when it is long. Those days are
+found by comparing the offsets of consecutive local midnights, once per zone and year: exact,
+since no zone changes its offset twice within one day (some do within seven: Asia/Gaza, Brazil
+in 2000).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -40,8 +42,11 @@ _END_OF_DAY_FROM = time(23, 59, 59)
 _ONE_DAY = timedelta(days=1)
 _ONE_WEEK = timedelta(days=7)
 _ZERO = timedelta(0)
+_EPSILON = timedelta(microseconds=1)
 
-Span = tuple[datetime, datetime]
+# Instants inside this module are naive UTC datetimes: they compare and subtract as real time
+# (aware ones sharing a tzinfo compare as wall time) and are cheaper to build.
+_Span = tuple[datetime, datetime]
 _T = TypeVar("_T", int, datetime)
 
 
@@ -54,7 +59,8 @@ class BusinessHours:
 
     def __post_init__(self) -> None:
         # Rows may arrive as lists; the calendar is cached by value, so it must be hashable.
-        object.__setattr__(self, "intervals", tuple(tuple(row) for row in self.intervals))
+        rows = tuple(tuple(row) if isinstance(row, list) else row for row in self.intervals)
+        object.__setattr__(self, "intervals", rows)
         _calendar(self)
 
     @property
@@ -67,7 +73,8 @@ class BusinessHours:
 class _Calendar:
     zone: ZoneInfo
     days: tuple[tuple[tuple[int, int], ...], ...]  # per weekday: merged (opens, closes) in µs
-    week: timedelta  # open time of a week without an offset change
+    day_totals: tuple[timedelta, ...]  # open time per weekday on a day without a clock change
+    week: timedelta
     is_always_open: bool
 
 
@@ -76,89 +83,84 @@ def add_business_time(
 ) -> datetime:
     """The UTC moment at which `duration` of open time has passed since `start`.
 
-    A zero duration gives `start` itself; a duration ending exactly at closing time gives the
-    closing moment, not the next opening.
+    A zero duration gives `start` itself; a duration that runs out exactly at closing time gives
+    the closing moment, not the next opening.
     """
-    start = _as_utc(start)
+    start = _utc(start)
     if duration < _ZERO:
         raise ValueError("duration must not be negative")
     if hours is None or hours.is_always_open or not duration:
-        return start + duration
+        return (start + duration).replace(tzinfo=UTC)
     calendar = _calendar(hours)
+    zone = calendar.zone
     remaining = duration
-    for lo, hi, open_time, monday in _chunks(calendar, start):
-        if remaining > open_time:
-            remaining -= open_time
-            continue
-        spans = [(lo, hi)] if monday is None else _week_spans(calendar, monday)
-        for a, b in spans:
+    day = _day_of(zone, start)
+    while True:
+        if _midnight(zone, day) >= start:  # the whole day lies ahead
+            if day.weekday() == 0:
+                # Leave some time over, so the due moment is found by the walk below.
+                weeks = _steady_weeks(zone, day, (remaining - _EPSILON) // calendar.week)
+                remaining -= weeks * calendar.week
+                day += weeks * _ONE_WEEK
+            open_time = calendar.day_totals[day.weekday()]
+            if remaining > open_time and not _changes_clock(zone, day):
+                remaining -= open_time
+                day += _ONE_DAY
+                continue
+        for a, b in _day_spans(calendar, day):
+            a = max(a, start)
+            if a >= b:
+                continue
             if remaining <= b - a:
-                return a + remaining
+                return (a + remaining).replace(tzinfo=UTC)
             remaining -= b - a
-    raise AssertionError("unreachable: _chunks never ends")
+        day += _ONE_DAY
 
 
 def business_duration(start: datetime, end: datetime, hours: BusinessHours | None) -> timedelta:
     """Open time between two aware datetimes; zero when `end` is not after `start`."""
-    start, end = _as_utc(start), _as_utc(end)
+    start, end = _utc(start), _utc(end)
     if end <= start:
         return _ZERO
     if hours is None or hours.is_always_open:
         return end - start
     calendar = _calendar(hours)
+    zone = calendar.zone
     total = _ZERO
-    for lo, hi, open_time, monday in _chunks(calendar, start):
-        if lo >= end:
-            break
-        if hi <= end:
-            total += open_time
-            continue
-        spans = [(lo, hi)] if monday is None else _week_spans(calendar, monday)
-        for a, b in spans:
-            if a < end:
-                total += min(b, end) - a
-        break
+    day = _day_of(zone, start)
+    while (midnight := _midnight(zone, day)) < end:
+        if midnight >= start and _midnight(zone, day + _ONE_DAY) <= end:  # a whole day inside
+            if day.weekday() == 0:
+                # Weeks without a clock change are exactly seven times 24 hours long.
+                weeks = _steady_weeks(zone, day, (end - midnight) // _ONE_WEEK)
+                total += weeks * calendar.week
+                day += weeks * _ONE_WEEK
+                if weeks:
+                    continue
+            if not _changes_clock(zone, day):
+                total += calendar.day_totals[day.weekday()]
+                day += _ONE_DAY
+                continue
+        for a, b in _day_spans(calendar, day):
+            a, b = max(a, start), min(b, end)
+            if a < b:
+                total += b - a
+        day += _ONE_DAY
     return total
 
 
 def is_open(moment: datetime, hours: BusinessHours | None) -> bool:
     """Whether the team is open at `moment` (opening instant included, closing instant not)."""
-    moment = _as_utc(moment)
+    moment = _utc(moment)
     if hours is None or hours.is_always_open:
         return True
     calendar = _calendar(hours)
-    day = _day_of(calendar.zone, moment)
-    return any(a <= moment < b for a, b in _day_spans(calendar, day))
-
-
-def _chunks(
-    calendar: _Calendar, start: datetime
-) -> Iterator[tuple[datetime, datetime, timedelta, date | None]]:
-    """Open time from `start` on, in order and without overlap: (from, to, open time, monday).
-
-    Each chunk is either one open span (monday is None, open time = to - from) or a whole
-    week without an offset change, summarised (monday is its first day; `_week_spans` lists it).
-    """
     zone = calendar.zone
-    day = _day_of(zone, start)
-    while True:
-        if day.weekday() == 0 and _midnight(zone, day) >= start and _is_steady_week(zone, day):
-            yield _midnight(zone, day), _midnight(zone, day + _ONE_WEEK), calendar.week, day
-            day += _ONE_WEEK
-            continue
-        for a, b in _day_spans(calendar, day):
-            a = max(a, start)
-            if b > a:
-                yield a, b, b - a, None
-        day += _ONE_DAY
+    return any(a <= moment < b for a, b in _day_spans(calendar, _day_of(zone, moment)))
 
 
-def _week_spans(calendar: _Calendar, monday: date) -> list[Span]:
-    return [span for i in range(7) for span in _day_spans(calendar, monday + timedelta(days=i))]
-
-
-def _day_spans(calendar: _Calendar, day: date) -> list[Span]:
-    """The open spans of one local day as UTC instants, sorted and merged.
+def _day_spans(calendar: _Calendar, day: date) -> list[_Span]:
+    """The open spans of one local day, sorted and merged.
 
     Each is clipped to the day's own stretch of the timeline, from its midnight to the next, so
     spans of neighbouring days never overlap even when a clock change falls at midnight.
@@ -175,18 +177,39 @@ def _day_spans(calendar: _Calendar, day: date) -> list[Span]:
     return _merge(sorted(spans))
 
 
-def _is_steady_week(zone: ZoneInfo, monday: date) -> bool:
-    """True when the UTC offset is the same at all eight local midnights of the week."""
-    first = zone.utcoffset(datetime.combine(monday, time()))
-    return all(
-        zone.utcoffset(datetime.combine(monday + timedelta(days=i), time())) == first
-        for i in range(1, 8)
-    )
+def _steady_weeks(zone: ZoneInfo, monday: date, wanted: int) -> int:
+    """How many whole weeks from `monday` on, at most `wanted`, pass without a clock change."""
+    year = monday.year
+    while wanted > 0 and year <= date.max.year and (date(year, 1, 1) - monday).days < 7 * wanted:
+        later = [day for day in _clock_change_days(zone, year) if day >= monday]
+        if later:
+            return min(wanted, (later[0] - monday).days // 7)
+        year += 1
+    return max(wanted, 0)
+
+
+def _changes_clock(zone: ZoneInfo, day: date) -> bool:
+    return day in _clock_change_days(zone, day.year)
+
+
+@lru_cache(maxsize=1024)
+def _clock_change_days(zone: ZoneInfo, year: int) -> tuple[date, ...]:
+    """The local days of `year` that end with another UTC offset than they began with."""
+    changes = []
+    day = date(year, 1, 1)
+    offset = zone.utcoffset(datetime.combine(day, time()))
+    while day.year == year and day < date.max:
+        following = day + _ONE_DAY
+        next_offset = zone.utcoffset(datetime.combine(following, time()))
+        if next_offset != offset:
+            changes.append(day)
+        day, offset = following, next_offset
+    return tuple(changes)
 
 
 def _day_of(zone: ZoneInfo, moment: datetime) -> date:
     """The local day whose stretch of the timeline (midnight to midnight) holds `moment`."""
-    day = moment.astimezone(zone).date()
+    day = (moment + zone.utcoffset(moment)).date()  # a guess, off by a day at worst
     while moment < _midnight(zone, day):
         day -= _ONE_DAY
     while moment >= _midnight(zone, day + _ONE_DAY):
@@ -199,14 +222,16 @@ def _midnight(zone: ZoneInfo, day: date) -> datetime:
 
 
 def _to_utc(local: datetime, zone: ZoneInfo) -> datetime:
-    return local.replace(tzinfo=zone).astimezone(UTC)
+    # utcoffset() reads a naive datetime as wall time with fold=0, as replace(tzinfo=zone) would.
+    return local - zone.utcoffset(local)
 
 
-def _as_utc(moment: datetime) -> datetime:
-    # Aware datetimes sharing a tzinfo compare and subtract as wall times, so work in UTC only.
-    if moment.tzinfo is None or moment.utcoffset() is None:
+def _utc(moment: datetime) -> datetime:
+    """An aware datetime as a naive UTC one, the form used inside this module."""
+    offset = moment.utcoffset()
+    if offset is None:
         raise ValueError(f"{moment!r} is naive; business time needs an aware datetime")
-    return moment.astimezone(UTC)
+    return (moment - offset).replace(tzinfo=None)
 
 
 def _merge(spans: list[tuple[_T, _T]]) -> tuple[tuple[_T, _T], ...]:
@@ -239,11 +264,14 @@ def _calendar(hours: BusinessHours) -> _Calendar:
             )
         per_day[weekday].append((_micros(opens), _closing_micros(closes)))
     days = tuple(_merge(sorted(intervals)) for intervals in per_day)
-    week = timedelta(microseconds=sum(b - a for intervals in days for a, b in intervals))
+    day_totals = tuple(
+        timedelta(microseconds=sum(b - a for a, b in intervals)) for intervals in days
+    )
+    week = sum(day_totals, _ZERO)
     if hours.intervals and not week:
         raise ValueError("business hours are never open: every interval is zero-length")
     always = not hours.intervals or all(intervals == ((0, _DAY_US),) for intervals in days)
-    return _Calendar(zone=zone, days=days, week=week, is_always_open=always)
+    return _Calendar(zone, days, day_totals, week, always)
 
 
 def _check_row(row: tuple) -> tuple[int, time, time]:

@@ -12,7 +12,8 @@ Points per factor (the cap in brackets):
 - urgency words: 12 for the first, 4 for each further distinct word (20)
 - followers: 4 × log10(followers) on a public post, half that in private (24 public, 12 private)
 - public post: 5
-- tier: tech-touch 0, low-touch 6, mid-touch 12, high-touch 20
+- tier: tech-touch 0, low-touch 6, mid-touch 12, high-touch 20; a tier an admin added counts
+  as mid-touch, the default
 - repeat contacts: 5 per further contact (15)
 - waiting: 2.5 per hour waited (15, reached at 6 h)
 
@@ -44,6 +45,7 @@ FOLLOWERS_MAX = 24.0
 PRIVATE_FOLLOWER_SHARE = 0.5
 PUBLIC_POINTS = 5.0
 TIER_POINTS = {"tech": 0.0, "low": 6.0, "mid": 12.0, "high": 20.0}
+UNKNOWN_TIER_AS = "mid"  # an admin may add a tier; it counts like the default tier
 REPEAT_POINTS = 5.0
 REPEAT_MAX = 15.0
 WAITING_POINTS_PER_HOUR = 2.5
@@ -114,8 +116,6 @@ class PriorityInputs:
     floor: str = ""  # a routing rule's minimum priority, "P1".."P4" or ""
 
     def __post_init__(self) -> None:
-        if self.tier not in TIER_POINTS:
-            raise ValueError(f"unknown tier {self.tier!r}; expected one of {tuple(TIER_POINTS)}")
         if self.floor and self.floor not in PRIORITY_LEVELS:
             raise ValueError(f"unknown priority floor {self.floor!r}")
 
@@ -153,7 +153,7 @@ def score(inputs: PriorityInputs) -> Score:
         (_word_points(len(words)), ", ".join(f"'{word}'" for word in words)),
         (follower_points, _followers(followers)),
         (PUBLIC_POINTS if inputs.is_public else 0.0, "public post"),
-        (TIER_POINTS[inputs.tier], f"{inputs.tier}-touch tier"),
+        _tier(inputs.tier),
         (min(REPEAT_MAX, REPEAT_POINTS * repeats), f"{_ordinal(repeats + 1)} contact"),
         (min(WAITING_MAX, WAITING_POINTS_PER_HOUR * waited / 3600), _waiting(waited)),
     ]
@@ -197,6 +197,12 @@ def raise_level(priority: str, floor: str) -> str:
     if floor not in PRIORITY_LEVELS:
         raise ValueError(f"unknown priority floor {floor!r}")
     return min(priority, floor, key=PRIORITY_LEVELS.index)
+
+
+def _tier(tier: str) -> tuple[float, str]:
+    if tier in TIER_POINTS:
+        return TIER_POINTS[tier], f"{tier}-touch tier"
+    return TIER_POINTS[UNKNOWN_TIER_AS], f"{tier} tier"
 
 
 def _word_points(count: int) -> float:

@@ -200,10 +200,17 @@ def test_raise_level_takes_the_more_urgent():
     assert raise_level("P3", "") == "P3"
 
 
-@pytest.mark.parametrize("fields", [{"tier": "vip"}, {"floor": "P5"}])
-def test_unknown_tier_or_floor_is_refused(fields):
+def test_an_unknown_floor_is_refused():
     with pytest.raises(ValueError):
-        PriorityInputs(**fields)
+        PriorityInputs(floor="P5")
+    with pytest.raises(ValueError):
+        raise_level("P3", "urgent")
+
+
+def test_a_tier_added_by_an_admin_counts_like_mid_touch_and_is_named():
+    vip = score(PriorityInputs(tier="vip", polarity=-0.5))
+    assert vip.value == score(PriorityInputs(tier="mid", polarity=-0.5)).value
+    assert "vip tier" in vip.reasons
 
 
 def test_out_of_range_numbers_are_read_sensibly():
