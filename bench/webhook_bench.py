@@ -44,13 +44,19 @@ def free_port() -> int:
 
 def payload(n: int, start: datetime) -> bytes:
     customer = n % 997
-    return json.dumps({
-        "external_id": f"bench-{n}",
-        "author": {"id": f"c{customer}", "handle": f"customer{customer}", "followers": customer * 7},
-        "text": TEXTS[n % len(TEXTS)],
-        "created_at": (start + timedelta(seconds=n)).isoformat(),
-        "public": n % 3 == 0,
-    }).encode()
+    return json.dumps(
+        {
+            "external_id": f"bench-{n}",
+            "author": {
+                "id": f"c{customer}",
+                "handle": f"customer{customer}",
+                "followers": customer * 7,
+            },
+            "text": TEXTS[n % len(TEXTS)],
+            "created_at": (start + timedelta(seconds=n)).isoformat(),
+            "public": n % 3 == 0,
+        }
+    ).encode()
 
 
 def sender(port: int, numbers: list[int], start: datetime, out) -> None:
@@ -61,9 +67,15 @@ def sender(port: int, numbers: list[int], start: datetime, out) -> None:
         signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
         began = time.perf_counter()
         try:
-            conn.request("POST", "/webhooks/generic/bench/", body, {
-                "Content-Type": "application/json", "X-Caremgr-Signature": signature,
-            })
+            conn.request(
+                "POST",
+                "/webhooks/generic/bench/",
+                body,
+                {
+                    "Content-Type": "application/json",
+                    "X-Caremgr-Signature": signature,
+                },
+            )
             answer = conn.getresponse()
             answer.read()
             if answer.status != 200:
@@ -81,8 +93,9 @@ def load(port: int, deliveries: int, concurrency: int, queue) -> None:
     start = datetime.now(UTC) - timedelta(days=1)
     results: list = []
     threads = [
-        threading.Thread(target=sender, args=(port, list(range(i, deliveries, concurrency)),
-                                              start, results))
+        threading.Thread(
+            target=sender, args=(port, list(range(i, deliveries, concurrency)), start, results)
+        )
         for i in range(concurrency)
     ]
     began = time.perf_counter()
@@ -97,7 +110,7 @@ def load(port: int, deliveries: int, concurrency: int, queue) -> None:
 
 
 def percentile(values: list[float], share: float) -> float:
-    return values[min(len(values) - 1, int(round(share * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(share * (len(values) - 1)))]
 
 
 def main() -> None:
@@ -110,12 +123,21 @@ def main() -> None:
     env.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
-    subprocess.run([*manage, "create_account", "generic", "bench", "--secret", SECRET, "--tier",
-                    "mid"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [*manage, "create_account", "generic", "bench", "--secret", SECRET, "--tier", "mid"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     port = free_port()
-    server = subprocess.Popen([*manage, "serve", "--port", str(port), "--no-background"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [*manage, "serve", "--port", str(port), "--no-background"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(100):
             try:
@@ -134,20 +156,34 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=10)
     stored = subprocess.run(
-        [*manage, "shell", "-v", "0", "-c",
-         "from inbox.models import Message, Delivery; "
-         "print(Message.objects.count(), Delivery.objects.filter(status='processed').count())"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+        [
+            *manage,
+            "shell",
+            "-v",
+            "0",
+            "-c",
+            "from inbox.models import Message, Delivery; "
+            "print(Message.objects.count(), Delivery.objects.filter(status='processed').count())",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     backend = env["DATABASE_URL"].split(":", 1)[0]
     print(f"database: {backend}; server: 1 daphne process, processing inline after commit")
     print(f"deliveries: {args.deliveries} with {args.concurrency} connections in {elapsed:.1f} s")
     print(f"throughput: {args.deliveries / elapsed:.0f} deliveries/s; errors: {errors}")
-    print(f"latency: p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
-          f"p95 {percentile(latencies, 0.95) * 1000:.1f} ms, "
-          f"mean {statistics.fmean(latencies) * 1000:.1f} ms")
-    print(f"stored: {stored[0]} messages, {stored[1]} deliveries processed "
-          f"(expected {args.deliveries} each)")
+    print(
+        f"latency: p50 {percentile(latencies, 0.5) * 1000:.1f} ms, "
+        f"p95 {percentile(latencies, 0.95) * 1000:.1f} ms, "
+        f"mean {statistics.fmean(latencies) * 1000:.1f} ms"
+    )
+    print(
+        f"stored: {stored[0]} messages, {stored[1]} deliveries processed "
+        f"(expected {args.deliveries} each)"
+    )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,15 @@ from django.utils import timezone
 from cases import assignment, events, sla
 from cases.business_time import business_duration
 from cases.case_state import DERIVED_FIELDS, apply_message, reset, write_responses
-from cases.models import OPEN_STATUSES, Case, CaseEvent, Priority, Status, Tier
+from cases.models import (
+    OPEN_STATUSES,
+    AssignmentStrategy,
+    Case,
+    CaseEvent,
+    Priority,
+    Status,
+    Tier,
+)
 from cases.permissions import ActionError
 from cases.timeline import event
 from inbox.models import Direction, Message, SendStatus
@@ -272,6 +280,8 @@ def drain_queue(team_id: int, *, limit: int = 200) -> int:
         for case in assignment.queue(team_id).select_related("team", "contact", "tier")[:limit]:
             entry = assignment.route(case)
             if entry is None or case.assignee_id is None:
+                if case.team.strategy == AssignmentStrategy.SKILLS:
+                    continue  # nobody free has this case's skills; a later case may fit
                 break
             locked = Case.objects.select_for_update(of=("self",)).filter(
                 pk=case.pk, assignee__isnull=True

@@ -29,10 +29,11 @@ def _online_profiles(team_id: int | None, *, lock: bool) -> list[AgentProfile]:
     return list(qs.select_related("user"))
 
 
-def load_of(user_ids: Sequence[int]) -> dict[int, int]:
-    """Open cases per agent."""
+def load_of(user_ids: Sequence[int], *, besides: int | None = None) -> dict[int, int]:
+    """Open cases per agent, leaving out case `besides` (the one being handed out)."""
     rows = (
         Case.objects.filter(assignee_id__in=user_ids, status__in=OPEN_STATUSES)
+        .exclude(pk=besides)
         .values("assignee_id")
         .annotate(n=Count("id"))
     )
@@ -49,8 +50,9 @@ def _skilled(profile: AgentProfile, case: Case) -> bool:
     return not (languages and case.language and case.language not in languages)
 
 
-def pick_agent(case: Case, *, owner=None) -> User | None:
-    """The agent this case should go to now, or None (it waits in the queue)."""
+def pick_agent(case: Case, *, owner=None, avoid: int | None = None) -> User | None:
+    """The agent this case should go to now, or None (it waits in the queue); never the
+    agent with id `avoid` (reassigning away from them)."""
     team = case.team
     if owner is not None:
         profile = (
@@ -59,11 +61,12 @@ def pick_agent(case: Case, *, owner=None) -> User | None:
             .filter(user=owner, presence=Presence.ONLINE)
             .first()
         )
-        if profile and load_of([owner.pk])[owner.pk] < profile.capacity:
+        # A reopened case still names its owner: it must not count against their capacity.
+        if profile and load_of([owner.pk], besides=case.pk)[owner.pk] < profile.capacity:
             return owner
     if team is None or team.strategy == AssignmentStrategy.MANUAL:
         return None
-    profiles = _online_profiles(team.pk, lock=True)
+    profiles = [p for p in _online_profiles(team.pk, lock=True) if p.user_id != avoid]
     if team.strategy == AssignmentStrategy.SKILLS:
         profiles = [p for p in profiles if _skilled(p, case)]
     if not profiles:
@@ -87,10 +90,12 @@ def mark_assigned(agent) -> None:
 
 
 def queue(team_id: int):
-    """Cases of a team waiting for an agent, oldest first."""
+    """Cases of a team waiting for an agent, oldest first; tech-touch ones only once escalated
+    (automation answers the rest)."""
     return (
         Case.objects.filter(team_id=team_id, assignee__isnull=True, status__in=OPEN_STATUSES)
         .filter(~Q(team__strategy=AssignmentStrategy.MANUAL))
+        .exclude(tier__is_automated=True, is_escalated=False)
         .order_by("created_at", "pk")
     )
 

@@ -55,7 +55,10 @@ def intake_messages(
     filer = Filer(account, finder, timezone.now())
     for message in messages:
         filer.file(message, finder.place(message))
+    filed = {m.pk for m in filer.filed}
     for orphan in orphans_answering(account, messages):
+        if orphan.pk in filed:
+            continue  # came in this batch with its question and is filed already
         replied = finder.case_of_message.get(orphan.in_reply_to)
         if replied is not None:
             filer.file(orphan, Placement(JOIN, finder.cases[replied]))

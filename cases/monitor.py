@@ -92,14 +92,10 @@ def _breach_actions(case: Case, now) -> list:
             done.append(event(case, "priority", at=now, before=before, after=case.priority,
                               text="raised after an SLA breach", automatic=True))
     if tier.breach_reassigns and case.assignee_id:
-        previous = case.assignee
-        case.assignee = None
-        agent = assignment.pick_agent(case)
-        if agent is not None and agent.pk != previous.pk:
+        agent = assignment.pick_agent(case, avoid=case.assignee_id)
+        if agent is not None:
+            # give() notes the current owner as previous, on the case and the timeline.
             done.append(assignment.give(case, agent, automatic=True, at=now))
-            case.previous_assignee = previous
-        else:
-            case.assignee = previous
     if tier.breach_notifies_supervisors:
         done.append(event(case, "notified", at=now, after="supervisors", automatic=True,
                           text="SLA breached"))

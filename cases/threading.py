@@ -2,10 +2,11 @@
 
 An inbound message joins the case of the message it replies to when that case is the same
 customer's, else the customer's open case on the account, else it reopens the customer's
-case resolved within the reopen window, else it starts a new case. An outbound message
-(a reply made here or the brand's native reply) joins the case of what it answers, else
-the customer's open or latest case; with none yet it waits unfiled until the message it
-answers arrives (`adopt_orphans`).
+case resolved within the reopen window, else it starts a new case; a case merged away
+sends its customer to the case it was merged into. An outbound message (a reply made here
+or the brand's native reply) joins the case of what it answers, else the customer's open
+case; one answering a message not stored yet waits unfiled until that message arrives
+(`orphans_answering`), and one answering nothing joins the customer's latest case.
 
 Decisions are made for a whole batch with a constant number of queries: webhooks hand in
 one or a few messages, imports thousands.
@@ -57,9 +58,14 @@ class CaseFinder:
         wanted = Q(contact_id__in=contact_ids) & (
             Q(status__in=OPEN_STATUSES) | Q(status=Status.RESOLVED, resolved_at__gte=earliest)
         )
+        # A case merged away redirects its customer to the case it was merged into.
+        wanted |= Q(contact_id__in=contact_ids, merged_into__isnull=False) & (
+            Q(merged_into__status__in=OPEN_STATUSES)
+            | Q(merged_into__status=Status.RESOLVED, merged_into__resolved_at__gte=earliest)
+        )
         wanted |= Q(pk__in=set(self.case_of_message.values()))
         for case in Case.objects.filter(wanted, account=account).select_related(
-            "tier", "team", "merged_into"
+            "tier", "team", "merged_into", "account", "contact", "assignee"
         ):
             self.remember(case)
 
@@ -101,7 +107,10 @@ class CaseFinder:
     def _place_inbound(self, message: Message) -> Placement:
         replied = self._replied_case(message)
         if replied is not None and replied.contact_id == message.contact_id:
-            return self._join_or_reopen(replied, message.created_at)
+            placement = self._join_or_reopen(replied, message.created_at)
+            if placement.action != NEW:
+                return placement
+            # The thread's case is long closed: the customer's open case takes it, if any.
         mine = self._contact_cases(message.contact_id)
         open_cases = [c for c in mine if c.status in OPEN_STATUSES]
         if open_cases:
@@ -126,10 +135,15 @@ class CaseFinder:
         if replied is not None:
             return Placement(JOIN, replied)
         mine = self._contact_cases(message.contact_id)
+        open_cases = [c for c in mine if c.status in OPEN_STATUSES]
+        if open_cases:
+            return Placement(JOIN, max(open_cases, key=lambda c: (c.updated_at, c.pk)))
+        if message.in_reply_to:
+            # It answers a message not here yet: adopted by that message's case on arrival,
+            # rather than counted as a response on an older case.
+            return Placement(UNFILED, None)
         if mine:
-            open_cases = [c for c in mine if c.status in OPEN_STATUSES]
-            pool = open_cases or mine
-            return Placement(JOIN, max(pool, key=lambda c: (c.updated_at, c.pk)))
+            return Placement(JOIN, max(mine, key=lambda c: (c.updated_at, c.pk)))
         latest = (
             Case.objects.filter(account=self.account, contact_id=message.contact_id)
             .select_related("tier", "team", "merged_into")

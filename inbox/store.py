@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 
-from inbox.connectors.base import ParsedMessage, Person, StatusUpdate
+from inbox.connectors.base import ParsedMessage, Person, StatusUpdate, clean_json
 from inbox.models import Account, Contact, Message, SendStatus
 from sentiment import analyze
 
@@ -118,7 +118,7 @@ def build_message(
         sentiment_polarity=mood.polarity,
         sentiment_subjectivity=mood.subjectivity,
         status=SendStatus.SENT if outbound else SendStatus.RECEIVED,
-        raw=parsed.raw,
+        raw=clean_json(parsed.raw),
     )
 
 

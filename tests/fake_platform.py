@@ -3,9 +3,12 @@
 It checks what the real APIs check (path shape, the token, required JSON fields), answers
 with each platform's own success and error shapes, records every request, and can be told
 to fail or hang the next requests. The `fake_platform` fixture starts one per test and
-points settings.CAREMGR_API_BASE at it:
+points settings.CAREMGR_API_BASE at it; `make_outbound` creates queued replies. A test module
+loads both with
 
-    from tests.fake_platform import fake_platform  # noqa: F401
+    pytest_plugins = ["tests.fake_platform"]
+
+and reads the credentials the fake accepts from the fixture (`fake_platform.META_TOKEN`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -68,6 +72,11 @@ class ApiError(Exception):
 
 
 class FakePlatform:
+    META_TOKEN = META_TOKEN
+    X_TOKEN = X_TOKEN
+    TELEGRAM_TOKEN = TELEGRAM_TOKEN
+    GENERIC_SECRET = GENERIC_SECRET
+
     def __init__(self) -> None:
         self.tokens = {META_TOKEN, X_TOKEN, TELEGRAM_TOKEN}
         self.generic_secret = GENERIC_SECRET
@@ -125,7 +134,12 @@ class FakePlatform:
         server.block_on_close = False
         server.fake = self  # type: ignore[attr-defined]
         self._server = server
-        threading.Thread(target=server.serve_forever, name="fake-platform", daemon=True).start()
+        threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # shutdown() waits up to one interval
+            name="fake-platform",
+            daemon=True,
+        ).start()
         return self
 
     def stop(self) -> None:
@@ -152,8 +166,6 @@ class FakePlatform:
             return exc.status, exc.body, exc.headers
 
     def _route(self, r: Recorded) -> tuple[int, Any]:
-        if r.method != "POST":
-            raise ApiError(405, {"error": "method not allowed"})
         if match := META_PATH.match(r.path):
             self._check_bearer(r, "meta")
             return 200, _meta(match["node"], match["edge"], _json_object(r, "meta"), self._id())
@@ -214,12 +226,6 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "FakePlatform/1"
 
     def do_POST(self) -> None:
-        self._serve()
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         try:
@@ -381,14 +387,10 @@ def _generic(body: dict, n: int) -> dict:
 
 
 def _reason(status: int) -> str:
-    return {
-        400: "Bad Request",
-        403: "Forbidden",
-        429: "Too Many Requests",
-        500: "Internal Server Error",
-        502: "Bad Gateway",
-        503: "Service Unavailable",
-    }.get(status, f"HTTP {status}")
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return f"HTTP {status}"
 
 
 @pytest.fixture
@@ -400,30 +402,21 @@ def fake_platform(settings):
     fake.stop()
 
 
-def make_outbound(
-    account,
-    *,
-    channel: str,
-    customer: str,
-    text: str = "Sorry about that, a refund is on its way.",
-    handle: str = "",
-    **fields: Any,
-):
-    """A queued outbound Message to `customer` (their platform id) on `channel`."""
+@pytest.fixture
+def make_outbound(db):
+    """`make_outbound(account, channel=..., customer=..., **fields)`: a queued reply to the
+    customer with that platform id."""
     from django.utils import timezone
 
     from inbox.models import Contact, Message
 
-    contact, _ = Contact.objects.get_or_create(
-        channel=channel, external_id=customer, defaults={"handle": handle}
-    )
-    values = {
-        "direction": "out",
-        "status": "queued",
-        "kind": "dm",
-        "created_at": timezone.now(),
-        **fields,
-    }
-    return Message.objects.create(
-        account=account, contact=contact, channel=channel, text=text, **values
-    )
+    def make(account, *, channel: str, customer: str, handle: str = "", **fields: Any) -> Message:
+        contact, _ = Contact.objects.get_or_create(
+            channel=channel, external_id=customer, defaults={"handle": handle}
+        )
+        fields = {"text": "Sorry about that, a refund is on its way.", **fields}
+        fields = {"direction": "out", "status": "queued", "kind": "dm", **fields}
+        fields.setdefault("created_at", timezone.now())
+        return Message.objects.create(account=account, contact=contact, channel=channel, **fields)
+
+    return make

@@ -8,6 +8,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from inbox.importers import airline
+from inbox.importers.common import Tally
 from inbox.models import Message
 from tests.conftest import make_account, shared_data
 
@@ -30,38 +32,56 @@ def write_csv(path, rows):
     return path
 
 
-@pytest.mark.django_db
-def test_every_tweet_is_an_inbound_public_post_by_its_screen_name():
+def test_whole_file_reads_as_inbound_public_posts_with_utc_times():
     path = shared_data("airline-sentiment", "Tweets.csv")
-    make_account("x", "acme")
-    with open(path, encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    unique = {row["tweet_id"] for row in rows}
+    tally = Tally()
 
-    summary = run_import(path, batch_size=2000)
+    parsed = [message for batch in airline.read(path, tally=tally) for message in batch]
 
-    # The file repeats 155 tweets under the same id: they count as already known.
-    assert len(rows) == 14640 and len(unique) == 14485
-    assert "imported 14485 new messages, 155 already known" in summary
-    assert Message.objects.count() == len(unique)
-    assert set(Message.objects.values_list("direction", "kind", "is_public", "channel")) == {
+    assert len(parsed) == tally.rows == 14640
+    assert tally.bad == tally.filtered == 0
+    # The file repeats 155 tweets under the same id; the store counts them as known.
+    assert len({m.external_id for m in parsed}) == 14485
+    assert {(m.direction, m.kind, m.is_public, m.channel) for m in parsed} == {
         ("in", "post", True, "x")
     }
-    first = Message.objects.select_related("contact").get(external_id=rows[0]["tweet_id"])
-    assert first.text == rows[0]["text"]
-    assert first.contact.handle == rows[0]["name"]
-    assert first.created_at == datetime(2015, 2, 24, 19, 35, 52, tzinfo=UTC)
+    assert all(m.customer == m.author and m.author.handle for m in parsed)
+    assert parsed[0].created_at == datetime(2015, 2, 24, 19, 35, 52, tzinfo=UTC)
+
+
+def test_brand_option_keeps_one_airline_whatever_its_spacing():
+    path = shared_data("airline-sentiment", "Tweets.csv")
+    tally = Tally()
+
+    parsed = [m for batch in airline.read(path, brand="usairways", tally=tally) for m in batch]
+
+    assert Counter(m.raw["airline"] for m in parsed) == {"US Airways": 2913}
+    assert tally.filtered == 14640 - 2913
 
 
 @pytest.mark.django_db
-def test_brand_option_keeps_one_airline_whatever_its_spacing():
-    path = shared_data("airline-sentiment", "Tweets.csv")
+def test_first_500_tweets_are_stored_with_author_text_and_time(tmp_path):
+    source = shared_data("airline-sentiment", "Tweets.csv")
+    with open(source, encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        rows = [next(reader) for _ in range(501)]  # the header and 500 tweets
+    path = tmp_path / "head.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
     make_account("x", "acme")
+    header = rows[0]
+    first = dict(zip(header, rows[1], strict=True))
 
-    run_import(path, brand="usairways")
+    summary = run_import(path, batch_size=200)
 
-    airlines = Counter(m.raw["airline"] for m in Message.objects.only("raw"))
-    assert airlines == {"US Airways": 2913}
+    unique = {dict(zip(header, row, strict=True))["tweet_id"] for row in rows[1:]}
+    assert f"imported {len(unique)} new messages" in summary
+    assert Message.objects.count() == len(unique)
+    message = Message.objects.select_related("contact").get(external_id=first["tweet_id"])
+    assert message.text == first["text"]
+    assert message.contact.handle == first["name"]
+    assert message.created_at == datetime(2015, 2, 24, 19, 35, 52, tzinfo=UTC)
+    assert message.raw["airline_sentiment"] == first["airline_sentiment"]
 
 
 @pytest.mark.django_db

@@ -142,3 +142,25 @@ def test_missing_file_is_a_clear_error(tmp_path):
 
     with pytest.raises(CommandError, match="no such file"):
         run_import(tmp_path / "absent.jsonl")
+
+
+@pytest.mark.django_db
+def test_batch_size_below_one_is_refused(tmp_path):
+    make_account()
+    path = write_lines(tmp_path / "m.jsonl", [generic_message("m1")])
+
+    with pytest.raises(CommandError, match="--batch-size must be at least 1"):
+        run_import(path, batch_size=0)
+
+
+@pytest.mark.django_db
+def test_byte_order_mark_and_small_batches_import_every_line(tmp_path):
+    make_account()
+    lines = [json.dumps(generic_message(f"m{n}")) for n in range(5)]
+    path = tmp_path / "m.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + "\n".join(lines).encode())  # no final newline
+
+    summary = run_import(path, batch_size=2)
+
+    assert "imported 5 new messages, 0 already known" in summary
+    assert Message.objects.count() == 5

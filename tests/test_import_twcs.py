@@ -7,6 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import transaction
 
 from inbox.importers.twcs import parse_time
 from inbox.models import Message
@@ -39,25 +40,42 @@ def write_csv(path, rows):
     return path
 
 
+def messages(slug="acme"):
+    """Messages of one account: head5000 stays imported into "head" while this module runs."""
+    return Message.objects.filter(account__slug=slug)
+
+
 def read_csv(path):
     with open(path, encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def head5000():
     return shared_data("twcs", "twcs_head5000.csv")
 
 
+@pytest.fixture(scope="module")
+def imported(head5000, django_db_setup, django_db_blocker):
+    """head5000 imported once into account "head" for the tests of this module.
+
+    The import runs the whole intake on 5,000 messages, so it is done once, inside a
+    transaction that is rolled back when the module's tests are done; each test runs in a
+    savepoint within it.
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        make_account("x", "head")
+        summary = run_import(head5000, account="head")
+        yield summary
+        transaction.set_rollback(True)
+
+
 @pytest.mark.django_db
-def test_head5000_stores_every_row_with_its_direction_and_time(head5000):
-    make_account("x", "acme")
+def test_head5000_stores_every_row_with_its_direction_and_time(head5000, imported):
     rows = read_csv(head5000)
 
-    summary = run_import(head5000)
-
-    assert "imported 5000 new messages, 0 already known" in summary
-    stored = {m.external_id: m for m in Message.objects.all()}
+    assert "imported 5000 new messages, 0 already known" in imported
+    stored = {m.external_id: m for m in messages("head").all()}
     assert len(stored) == len(rows) == 5000
     expected = Counter("in" if row["inbound"] == "True" else "out" for row in rows)
     assert Counter(m.direction for m in stored.values()) == expected
@@ -70,13 +88,11 @@ def test_head5000_stores_every_row_with_its_direction_and_time(head5000):
 
 
 @pytest.mark.django_db
-def test_head5000_brand_replies_belong_to_the_customer_they_answer(head5000):
-    make_account("x", "acme")
+def test_head5000_brand_replies_belong_to_the_customer_they_answer(head5000, imported):
     rows = {row["tweet_id"]: row for row in read_csv(head5000)}
-    run_import(head5000)
 
     checked = 0
-    for message in Message.objects.filter(direction="out").select_related("contact"):
+    for message in messages("head").filter(direction="out").select_related("contact"):
         parent = rows.get(message.in_reply_to)
         if parent is None or parent["inbound"] != "True":
             continue
@@ -87,38 +103,33 @@ def test_head5000_brand_replies_belong_to_the_customer_they_answer(head5000):
 
 
 @pytest.mark.django_db
-def test_head5000_replies_share_the_conversation_of_their_first_tweet(head5000):
-    make_account("x", "acme")
-    run_import(head5000)
-
-    chain = Message.objects.get(external_id="1")  # sprintcare's reply, 3 replies below tweet 8
+def test_head5000_replies_share_the_conversation_of_their_first_tweet(imported):
+    chain = messages("head").get(external_id="1")  # sprintcare's reply, 3 replies below tweet 8
     assert chain.conversation_id == "8"
-    assert Message.objects.get(external_id="8").conversation_id == "8"
-    assert Message.objects.get(external_id="8").kind == "post"
     assert chain.kind == "comment"
+    first = messages("head").get(external_id="8")
+    assert first.conversation_id == "8"
+    assert first.kind == "post"
 
 
 @pytest.mark.django_db
-def test_head5000_imported_twice_adds_nothing(head5000):
-    make_account("x", "acme")
-    run_import(head5000)
-
-    summary = run_import(head5000)
+def test_head5000_imported_twice_adds_nothing(head5000, imported):
+    summary = run_import(head5000, account="head")
 
     assert "imported 0 new messages, 5000 already known" in summary
-    assert Message.objects.count() == 5000
+    assert messages("head").count() == 5000
 
 
 @pytest.mark.django_db
 def test_brand_option_keeps_only_that_brands_threads(head5000):
-    make_account("x", "acme")
+    make_account("x", "sprint")
 
-    summary = run_import(head5000, brand="sprintcare")
+    summary = run_import(head5000, account="sprint", brand="sprintcare")
 
-    messages = Message.objects.select_related("contact")
-    assert messages.exists()
-    assert {m.author_external_id for m in messages if m.direction == "out"} == {"sprintcare"}
-    for message in messages.filter(direction="in"):
+    stored = messages("sprint")
+    assert stored.exists()
+    assert {m.author_external_id for m in stored if m.direction == "out"} == {"sprintcare"}
+    for message in stored.filter(direction="in"):
         assert "@sprintcare" in message.text.lower() or message.conversation_id
     assert "records of other brands" in summary
 
@@ -143,7 +154,7 @@ def test_quotes_commas_and_newlines_in_text_survive(tmp_path):
 
     run_import(path)
 
-    assert Message.objects.get(external_id="10").text == text
+    assert messages().get(external_id="10").text == text
 
 
 @pytest.mark.django_db
@@ -159,12 +170,12 @@ def test_reply_to_a_tweet_missing_from_the_file_uses_the_leading_mention(tmp_pat
 
     run_import(path)
 
-    reply = Message.objects.select_related("contact").get(external_id="20")
+    reply = messages().select_related("contact").get(external_id="20")
     assert reply.direction == "out"
     assert reply.contact.external_id == "777"
     assert reply.in_reply_to == "19"
     assert reply.conversation_id == ""  # the thread's first tweet is not known
-    broadcast = Message.objects.select_related("contact").get(external_id="21")
+    broadcast = messages().select_related("contact").get(external_id="21")
     assert broadcast.kind == "post"
     assert broadcast.contact.external_id == "AcmeCare"
 
@@ -183,7 +194,7 @@ def test_brand_answering_its_own_reply_still_belongs_to_the_customer(tmp_path):
 
     run_import(path)
 
-    follow_up = Message.objects.select_related("contact").get(external_id="32")
+    follow_up = messages().select_related("contact").get(external_id="32")
     assert follow_up.contact.external_id == "555"
     assert follow_up.conversation_id == "30"
 
@@ -216,7 +227,7 @@ def test_skip_bad_imports_the_rest_and_counts_the_bad_rows(tmp_path):
 
     summary = run_import(path, skip_bad=True)
 
-    assert list(Message.objects.values_list("external_id", flat=True)) == ["51"]
+    assert list(messages().values_list("external_id", flat=True)) == ["51"]
     assert "skipped 1 bad records" in summary
 
 

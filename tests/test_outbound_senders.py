@@ -12,36 +12,31 @@ from inbox.outbound import meta
 from inbox.outbound.base import PermanentError, RetryableError
 from inbox.outbound.outbox import send_now
 from tests.conftest import make_account
-from tests.fake_platform import (
-    GENERIC_SECRET,
-    META_TOKEN,
-    TELEGRAM_TOKEN,
-    X_TOKEN,
-    make_outbound,
-)
 
 pytest_plugins = ["tests.fake_platform"]
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def meta_account(db):
-    return make_account("meta", "acme-meta", access_token=META_TOKEN, own_ids=["1065432109876543"])
+def meta_account(fake_platform, db):
+    return make_account(
+        "meta", "acme-meta", access_token=fake_platform.META_TOKEN, own_ids=["1065432109876543"]
+    )
 
 
 @pytest.fixture
-def x_account(db):
-    return make_account("x", "acme-x", access_token=X_TOKEN, own_ids=["2244994945"])
+def x_account(fake_platform, db):
+    return make_account("x", "acme-x", access_token=fake_platform.X_TOKEN, own_ids=["2244994945"])
 
 
 @pytest.fixture
-def telegram_account(db):
-    return make_account("telegram", "acme-bot", access_token=TELEGRAM_TOKEN)
+def telegram_account(fake_platform, db):
+    return make_account("telegram", "acme-bot", access_token=fake_platform.TELEGRAM_TOKEN)
 
 
 @pytest.fixture
-def generic_account(db):
-    return make_account("generic", "acme-generic", secret=GENERIC_SECRET)
+def generic_account(fake_platform, db):
+    return make_account("generic", "acme-generic", secret=fake_platform.GENERIC_SECRET)
 
 
 def sent(message: Message) -> Message:
@@ -54,7 +49,7 @@ def sent(message: Message) -> Message:
 
 
 def test_messenger_reply_posts_to_the_send_api_and_keeps_the_message_id(
-    fake_platform, meta_account
+    make_outbound, fake_platform, meta_account
 ):
     message = make_outbound(meta_account, channel="messenger", customer="24793521834")
 
@@ -62,7 +57,7 @@ def test_messenger_reply_posts_to_the_send_api_and_keeps_the_message_id(
 
     request = fake_platform.last
     assert request.path == "/v21.0/me/messages"
-    assert request.headers["authorization"] == f"Bearer {META_TOKEN}"
+    assert request.headers["authorization"] == f"Bearer {fake_platform.META_TOKEN}"
     assert request.json == {
         "recipient": {"id": "24793521834"},
         "messaging_type": "RESPONSE",
@@ -71,7 +66,9 @@ def test_messenger_reply_posts_to_the_send_api_and_keeps_the_message_id(
     assert sent(message).external_id == "m_fake1001"
 
 
-def test_instagram_dm_goes_through_the_send_api_to_the_igsid(fake_platform, meta_account):
+def test_instagram_dm_goes_through_the_send_api_to_the_igsid(
+    make_outbound, fake_platform, meta_account
+):
     message = make_outbound(meta_account, channel="instagram", customer="17841400000000001")
 
     send_now(message.pk)
@@ -81,7 +78,9 @@ def test_instagram_dm_goes_through_the_send_api_to_the_igsid(fake_platform, meta
     assert sent(message).external_id.startswith("m_")
 
 
-def test_facebook_comment_reply_is_posted_under_the_customer_comment(fake_platform, meta_account):
+def test_facebook_comment_reply_is_posted_under_the_customer_comment(
+    make_outbound, fake_platform, meta_account
+):
     message = make_outbound(
         meta_account,
         channel="facebook",
@@ -96,11 +95,13 @@ def test_facebook_comment_reply_is_posted_under_the_customer_comment(fake_platfo
 
     assert fake_platform.last.path == "/v21.0/1065432109876543_778899/comments"
     assert fake_platform.last.json == {"message": message.text}
-    assert fake_platform.last.headers["authorization"] == f"Bearer {META_TOKEN}"
+    assert fake_platform.last.headers["authorization"] == f"Bearer {fake_platform.META_TOKEN}"
     assert sent(message).external_id == "1065432109876543_1001"
 
 
-def test_instagram_comment_reply_is_posted_to_the_comment_replies_edge(fake_platform, meta_account):
+def test_instagram_comment_reply_is_posted_to_the_comment_replies_edge(
+    make_outbound, fake_platform, meta_account
+):
     message = make_outbound(
         meta_account,
         channel="instagram",
@@ -119,7 +120,7 @@ def test_instagram_comment_reply_is_posted_to_the_comment_replies_edge(fake_plat
 
 
 def test_instagram_answer_to_the_media_itself_is_a_comment_on_the_media(
-    fake_platform, meta_account
+    make_outbound, fake_platform, meta_account
 ):
     message = make_outbound(
         meta_account,
@@ -137,7 +138,9 @@ def test_instagram_answer_to_the_media_itself_is_a_comment_on_the_media(
     sent(message)
 
 
-def test_instagram_mention_is_answered_through_the_mentions_edge(fake_platform, meta_account):
+def test_instagram_mention_is_answered_through_the_mentions_edge(
+    make_outbound, fake_platform, meta_account
+):
     message = make_outbound(
         meta_account,
         channel="instagram",
@@ -159,14 +162,16 @@ def test_instagram_mention_is_answered_through_the_mentions_edge(fake_platform, 
     sent(message)
 
 
-def test_whatsapp_reply_is_sent_from_the_account_phone_number_id(fake_platform, meta_account):
+def test_whatsapp_reply_is_sent_from_the_account_phone_number_id(
+    make_outbound, fake_platform, meta_account
+):
     message = make_outbound(meta_account, channel="whatsapp", customer="4915112345678")
 
     send_now(message.pk)
 
     request = fake_platform.last
     assert request.path == "/v21.0/1065432109876543/messages"
-    assert request.headers["authorization"] == f"Bearer {META_TOKEN}"
+    assert request.headers["authorization"] == f"Bearer {fake_platform.META_TOKEN}"
     assert request.json == {
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
@@ -178,7 +183,7 @@ def test_whatsapp_reply_is_sent_from_the_account_phone_number_id(fake_platform, 
 
 
 def test_whatsapp_account_without_a_phone_number_id_fails_without_a_request(
-    fake_platform, meta_account
+    make_outbound, fake_platform, meta_account
 ):
     meta_account.own_ids = []
     meta_account.save()
@@ -191,7 +196,9 @@ def test_whatsapp_account_without_a_phone_number_id_fails_without_a_request(
     assert fake_platform.requests == []
 
 
-def test_x_public_reply_is_a_tweet_in_reply_to_the_customer_tweet(fake_platform, x_account):
+def test_x_public_reply_is_a_tweet_in_reply_to_the_customer_tweet(
+    make_outbound, fake_platform, x_account
+):
     message = make_outbound(
         x_account,
         channel="x",
@@ -205,7 +212,7 @@ def test_x_public_reply_is_a_tweet_in_reply_to_the_customer_tweet(fake_platform,
 
     request = fake_platform.last
     assert request.path == "/2/tweets"
-    assert request.headers["authorization"] == f"Bearer {X_TOKEN}"
+    assert request.headers["authorization"] == f"Bearer {fake_platform.X_TOKEN}"
     assert request.json == {
         "text": message.text,
         "reply": {"in_reply_to_tweet_id": "1860000000000000123"},
@@ -213,7 +220,9 @@ def test_x_public_reply_is_a_tweet_in_reply_to_the_customer_tweet(fake_platform,
     assert sent(message).external_id == "186000000001001"
 
 
-def test_x_dm_is_posted_to_the_conversation_with_the_customer(fake_platform, x_account):
+def test_x_dm_is_posted_to_the_conversation_with_the_customer(
+    make_outbound, fake_platform, x_account
+):
     message = make_outbound(x_account, channel="x", customer="783214")
 
     send_now(message.pk)
@@ -223,14 +232,18 @@ def test_x_dm_is_posted_to_the_conversation_with_the_customer(fake_platform, x_a
     assert sent(message).external_id == "171001"
 
 
-def test_x_public_reply_without_a_tweet_to_answer_fails_at_once(fake_platform, x_account):
+def test_x_public_reply_without_a_tweet_to_answer_fails_at_once(
+    make_outbound, fake_platform, x_account
+):
     message = make_outbound(x_account, channel="x", customer="783214", is_public=True)
 
     assert send_now(message.pk) == "failed"
     assert fake_platform.requests == []
 
 
-def test_telegram_reply_quotes_the_customer_message_in_its_chat(fake_platform, telegram_account):
+def test_telegram_reply_quotes_the_customer_message_in_its_chat(
+    make_outbound, fake_platform, telegram_account
+):
     message = make_outbound(
         telegram_account,
         channel="telegram",
@@ -242,7 +255,7 @@ def test_telegram_reply_quotes_the_customer_message_in_its_chat(fake_platform, t
     send_now(message.pk)
 
     request = fake_platform.last
-    assert request.path == f"/bot{TELEGRAM_TOKEN}/sendMessage"
+    assert request.path == f"/bot{fake_platform.TELEGRAM_TOKEN}/sendMessage"
     assert "authorization" not in request.headers
     assert request.json == {
         "chat_id": 93372553,
@@ -253,7 +266,9 @@ def test_telegram_reply_quotes_the_customer_message_in_its_chat(fake_platform, t
     assert sent(message).external_id == "93372553:1001"
 
 
-def test_telegram_reply_in_a_group_uses_the_group_chat_id(fake_platform, telegram_account):
+def test_telegram_reply_in_a_group_uses_the_group_chat_id(
+    make_outbound, fake_platform, telegram_account
+):
     message = make_outbound(
         telegram_account,
         channel="telegram",
@@ -267,7 +282,9 @@ def test_telegram_reply_in_a_group_uses_the_group_chat_id(fake_platform, telegra
     assert sent(message).external_id == "-1001234567890:1001"
 
 
-def test_generic_reply_is_signed_with_the_account_secret(fake_platform, generic_account):
+def test_generic_reply_is_signed_with_the_account_secret(
+    make_outbound, fake_platform, generic_account
+):
     message = make_outbound(
         generic_account,
         channel="generic",
@@ -281,7 +298,9 @@ def test_generic_reply_is_signed_with_the_account_secret(fake_platform, generic_
 
     request = fake_platform.last
     assert request.path == "/generic/messages"
-    expected = hmac.new(GENERIC_SECRET.encode(), request.body, hashlib.sha256).hexdigest()
+    expected = hmac.new(
+        fake_platform.GENERIC_SECRET.encode(), request.body, hashlib.sha256
+    ).hexdigest()
     assert request.headers["x-caremgr-signature"] == f"sha256={expected}"
     assert request.json == {
         "text": message.text,
@@ -292,7 +311,9 @@ def test_generic_reply_is_signed_with_the_account_secret(fake_platform, generic_
     assert sent(message).external_id == "gen-1001"
 
 
-def test_generic_account_without_an_outbound_url_fails_at_once(settings, generic_account):
+def test_generic_account_without_an_outbound_url_fails_at_once(
+    make_outbound, settings, generic_account
+):
     settings.CAREMGR_API_BASE = {**settings.CAREMGR_API_BASE, "generic": ""}
     message = make_outbound(generic_account, channel="generic", customer="u1")
 
@@ -302,7 +323,7 @@ def test_generic_account_without_an_outbound_url_fails_at_once(settings, generic
     assert message.error == "no outbound URL configured for generic account"
 
 
-def test_text_is_sent_exactly_as_the_agent_typed_it(fake_platform, generic_account):
+def test_text_is_sent_exactly_as_the_agent_typed_it(make_outbound, fake_platform, generic_account):
     text = 'Hi <b>Dana</b> & "team": Grüße 👋\nline two'
     message = make_outbound(generic_account, channel="generic", customer="u1", text=text)
 
@@ -313,7 +334,9 @@ def test_text_is_sent_exactly_as_the_agent_typed_it(fake_platform, generic_accou
     assert "Grüße 👋" in fake_platform.last.body.decode("utf-8")
 
 
-def test_account_without_an_access_token_fails_without_a_request(fake_platform, meta_account):
+def test_account_without_an_access_token_fails_without_a_request(
+    make_outbound, fake_platform, meta_account
+):
     meta_account.access_token = ""
     meta_account.save()
     message = make_outbound(meta_account, channel="messenger", customer="24793521834")
@@ -325,7 +348,9 @@ def test_account_without_an_access_token_fails_without_a_request(fake_platform, 
     assert fake_platform.requests == []
 
 
-def test_wrong_token_is_a_permanent_failure_with_the_platform_message(fake_platform, meta_account):
+def test_wrong_token_is_a_permanent_failure_with_the_platform_message(
+    make_outbound, fake_platform, meta_account
+):
     meta_account.access_token = "EAAnot-a-valid-token"
     meta_account.save()
     message = make_outbound(meta_account, channel="messenger", customer="24793521834")
@@ -338,7 +363,7 @@ def test_wrong_token_is_a_permanent_failure_with_the_platform_message(fake_platf
     assert len(fake_platform.requests) == 1
 
 
-def test_switched_off_account_does_not_send(fake_platform, meta_account):
+def test_switched_off_account_does_not_send(make_outbound, fake_platform, meta_account):
     meta_account.is_active = False
     meta_account.save()
     message = make_outbound(meta_account, channel="messenger", customer="24793521834")
@@ -354,14 +379,14 @@ def mock_client(status: int, body: object) -> httpx.Client:
     return httpx.Client(transport=httpx.MockTransport(answer))
 
 
-def test_meta_accepting_without_an_id_is_reported_not_retried(meta_account):
+def test_meta_accepting_without_an_id_is_reported_not_retried(make_outbound, meta_account):
     message = make_outbound(meta_account, channel="messenger", customer="1")
 
     with pytest.raises(PermanentError, match="no message_id"):
         meta.send(message, meta_account, mock_client(200, {"recipient_id": "1"}))
 
 
-def test_meta_transient_error_flag_makes_a_400_retryable(meta_account):
+def test_meta_transient_error_flag_makes_a_400_retryable(make_outbound, meta_account):
     message = make_outbound(meta_account, channel="messenger", customer="1")
     body = {"error": {"message": "Please retry", "code": 9999, "is_transient": True}}
 

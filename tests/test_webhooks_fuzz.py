@@ -19,7 +19,7 @@ from inbox.models import Account
 from tests.conftest import generic_message
 from tests.payloads import meta, telegram, x
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 WORDS = [
     # keys and values the connectors branch on
@@ -37,7 +37,10 @@ WORDS = [
     *("message_id", "chat", "date", "caption", "photo", "sticker", "reply_to_message"),
     *("sender_chat", "private", "supergroup", "external_id", "author", "direction", "out"),
     *("Wed Oct 10 20:19:24 +0000 2018", "2026-11-20T10:00:00Z", "1706200013", "\x00", "\udc80"),
+    # the edges of the calendar and of floats
+    *("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "Fri Dec 31 23:59:59 -0100 9999"),
 ]
+EDGES = [10**400, -(10**400), 10**20, 1e308, -1e308, 2**63, -1, 0, 1.5]
 
 leaves = (
     st.none()
@@ -47,6 +50,7 @@ leaves = (
     | st.floats()
     | st.text(max_size=20)
     | st.sampled_from(WORDS)
+    | st.sampled_from(EDGES)
 )
 json_values = st.recursive(
     leaves,
@@ -173,7 +177,7 @@ def test_any_json_parses_or_is_refused(platform, value):
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_documented_payload_with_any_part_replaced_parses_or_is_refused(platform, data):
     payload = data.draw(mutated(platform))
@@ -186,3 +190,39 @@ def test_documented_payloads_parse(platform):
         assert_storable(
             get_connector(platform).parse(account_for(platform), json.dumps(payload).encode())
         )
+
+
+NASTY = [
+    *(None, True, False, 0, -1, 1.5, 10**20, 10**400, -(10**400), 1e308, float("inf")),
+    *(float("nan"), "", "x", "\x00", "\udc80", "a" * 300, "99999999999999999999"),
+    *("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "Fri Dec 31 23:59:59 -0100 9999"),
+    *([], {}, [None], {"id": None}, [[]], {"": {}}),
+]
+
+
+def paths(node, prefix=()):
+    yield prefix
+    if isinstance(node, dict | list):
+        for key, child in node.items() if isinstance(node, dict) else enumerate(node):
+            yield from paths(child, (*prefix, key))
+
+
+def replaced(payload, path, value):
+    if not path:
+        return value
+    copy = json.loads(json.dumps(payload))
+    node = copy
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return copy
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_every_part_of_documented_payloads_replaced_by_edge_values_parses_or_is_refused(
+    platform,
+):
+    for payload in DOCUMENTED[platform]:
+        for path in paths(payload):
+            for value in NASTY:
+                parses_or_refuses(platform, json.dumps(replaced(payload, path, value)).encode())

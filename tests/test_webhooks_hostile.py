@@ -161,6 +161,24 @@ def test_number_too_long_for_python_answers_400(client, platform):
     assert "not valid JSON" in answer.json()["error"]
 
 
+@pytest.mark.parametrize(
+    ("number", "reason"),
+    [
+        (b"NaN", "NaN is not a number"),
+        (b"-Infinity", "-Infinity is not a number"),
+        (b"1e400", "1e400 is out of range"),
+    ],
+)
+def test_numbers_json_does_not_have_answer_400(client, platform, number, reason):
+    account, build, post = platform
+    body = json.dumps(build("hello")).encode()
+    body = body[:-1] + b', "extra": ' + number + body[-1:]
+    answer = post(client, account, body)
+    assert answer.status_code == 400
+    assert answer.json()["error"] == f"body is not valid JSON: {reason}"
+    assert Delivery.objects.get().status == "failed"
+
+
 def test_timestamp_beyond_any_calendar_answers_400(client):
     account = make_account("telegram", slug="bot")
     payload = telegram.update(message=telegram.message(date=10**400))

@@ -166,17 +166,17 @@ class MergeInput(serializers.Serializer):
 
 
 class ContactSerializer(serializers.ModelSerializer):
-    cases = serializers.SerializerMethodField()
+    history = serializers.SerializerMethodField(help_text="the contact's cases, newest first")
 
     class Meta:
         model = Contact
         fields = [
             "id", "channel", "external_id", "handle", "name", "followers", "tier", "owner",
-            "lifecycle_stage", "health", "bad_experiences", "language", "created_at", "cases",
+            "lifecycle_stage", "health", "bad_experiences", "language", "created_at", "history",
         ]
         read_only_fields = fields
 
-    def get_cases(self, contact: Contact) -> list[dict]:
+    def get_history(self, contact: Contact) -> list[dict]:
         cases = self.context.get("cases")
         if cases is None:
             cases = contact.cases.select_related("account", "contact", "assignee")[:50]

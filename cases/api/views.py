@@ -1,7 +1,10 @@
 """REST API views: parse, check permission, call one operation, render."""
 
+from datetime import UTC, datetime
+
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch
+from django.db.models import DateTimeField, Prefetch, Value
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -27,6 +30,25 @@ class CasePagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+class CaseOrdering(OrderingFilter):
+    """`sla_due` pages on a stand-in that is never null: a cursor cannot point at a null
+    position, and cases without a due time (resolved, closed) belong at the end."""
+
+    STAND_IN = {"sla_due": "sla_rank", "-sla_due": "-sla_rank"}
+    NO_DUE = datetime(9999, 12, 31, tzinfo=UTC)
+
+    def get_ordering(self, request, queryset, view):
+        ordering = super().get_ordering(request, queryset, view)
+        return [self.STAND_IN.get(field, field) for field in ordering] if ordering else ordering
+
+    def filter_queryset(self, request, queryset, view):
+        ordering = self.get_ordering(request, queryset, view) or ()
+        if any(field.lstrip("-") == "sla_rank" for field in ordering):
+            due = Coalesce("sla_due", Value(self.NO_DUE), output_field=DateTimeField())
+            queryset = queryset.annotate(sla_rank=due)
+        return super().filter_queryset(request, queryset, view)
 
 
 class MessagePagination(CursorPagination):
@@ -66,7 +88,7 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [CanViewCase]
     filterset_class = CaseFilter
     pagination_class = CasePagination
-    filter_backends = [*viewsets.ReadOnlyModelViewSet.filter_backends, OrderingFilter]
+    filter_backends = [*viewsets.ReadOnlyModelViewSet.filter_backends, CaseOrdering]
     ordering_fields = ["priority", "updated_at", "sla_due", "created_at"]
     ordering = ["-updated_at"]
 

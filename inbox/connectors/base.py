@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -94,13 +95,27 @@ def load_json(body: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise PayloadError(f"body is not valid UTF-8 (byte {exc.start})") from None
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_not_json, parse_float=_finite)
+    except PayloadError:
+        raise
     except json.JSONDecodeError as exc:
         raise PayloadError(f"body is not valid JSON: {exc.msg} at line {exc.lineno}") from None
     except RecursionError:
         raise PayloadError("body is nested too deeply") from None
-    except ValueError as exc:  # a number longer than Python converts (4300 digits)
-        raise PayloadError(f"body is not valid JSON: {exc}") from None
+    except ValueError:  # an integer longer than Python converts (4300 digits)
+        raise PayloadError("body is not valid JSON: a number has too many digits") from None
+
+
+def _not_json(constant: str):
+    # Python reads NaN and Infinity; JSON has no such values and databases refuse them.
+    raise PayloadError(f"body is not valid JSON: {constant} is not a number")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise PayloadError(f"body is not valid JSON: {text} is out of range")
+    return number
 
 
 def hmac_sha256(key: str, body: bytes) -> bytes:
@@ -162,3 +177,28 @@ def clean_text(value: Any) -> str:
     if not isinstance(value, str):
         value = str(value)
     return LONE_SURROGATE.sub("\ufffd", value.replace("\x00", "\ufffd"))
+
+
+def clean_json(value: Any) -> Any:
+    """A copy of decoded JSON with every string (keys too) as `clean_text` stores it.
+
+    Iterative, so a body nested as deeply as the decoder allows is copied too.
+    """
+    if not isinstance(value, dict | list):
+        return clean_text(value) if isinstance(value, str) else value
+    root: Any = {} if isinstance(value, dict) else []
+    pending = [(value, root)]
+    while pending:
+        source, target = pending.pop()
+        pairs = source.items() if isinstance(source, dict) else enumerate(source)
+        for key, child in pairs:
+            if isinstance(child, dict | list):
+                copy: Any = {} if isinstance(child, dict) else []
+                pending.append((child, copy))
+            else:
+                copy = clean_text(child) if isinstance(child, str) else child
+            if isinstance(target, dict):
+                target[clean_text(key)] = copy
+            else:
+                target.append(copy)
+    return root

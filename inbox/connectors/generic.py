@@ -46,7 +46,7 @@ def parse_person(data: Any, where: str) -> Person:
     if not isinstance(data, dict):
         raise PayloadError(f"{where} is not an object")
     return Person(
-        external_id=_str(data.get("id"), f"{where}.id", required=True),
+        external_id=_str(data.get("id"), f"{where}.id", required=True)[:128],
         handle=_str(data.get("handle"), f"{where}.handle")[:200],
         name=clean_text(data.get("name"))[:200],
         followers=_followers(data.get("followers"), f"{where}.followers"),

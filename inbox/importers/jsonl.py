@@ -7,37 +7,35 @@ exported from one caremgr, or written by any script, imports with the same rules
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from inbox.connectors.base import ParsedMessage
 from inbox.connectors.generic import parse_item
 from inbox.importers.common import Tally, batched, parsed_records
 
 
-def json_lines(path: Path, *, tally: Tally) -> Iterator[tuple[int, Any]]:
-    """(line number, decoded value or the ValueError that line raised); blank lines skipped."""
+def json_lines(path: Path, *, tally: Tally) -> Iterator[tuple[int, bytes]]:
+    """(line number, line) for each line that is not blank."""
     with open(path, "rb") as handle:
         for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            tally.rows += 1
-            try:
-                text = line.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as exc:
-                yield number, ValueError(f"not valid UTF-8 (byte {exc.start})")
-                continue
-            try:
-                yield number, json.loads(text)
-            except json.JSONDecodeError as exc:
-                yield number, ValueError(f"not valid JSON: {exc.msg} at column {exc.colno}")
-            except RecursionError:
-                yield number, ValueError("nested too deeply")
+            if number == 1:
+                line = line.removeprefix(b"\xef\xbb\xbf")  # a byte order mark
+            if line.strip():
+                tally.rows += 1
+                yield number, line
 
 
-def parse_line(value: Any) -> ParsedMessage:
-    if isinstance(value, ValueError):
-        raise value
-    return parse_item(value, "item")
+def parse_line(line: bytes) -> ParsedMessage:
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not valid UTF-8 (byte {exc.start})") from None
+    try:
+        item = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON: {exc.msg} at column {exc.colno}") from None
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    return parse_item(item, "item")
 
 
 def read(

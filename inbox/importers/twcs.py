@@ -139,10 +139,10 @@ class Rows:
         self.brand_mention = re.compile(rf"@{re.escape(brand)}\b", re.IGNORECASE) if brand else None
 
     def parse(self, row: dict[str, str]) -> ParsedMessage | None:
-        external_id = row["tweet_id"].strip()
-        if not external_id:
+        if not row["tweet_id"].strip():
             raise ValueError("tweet_id is empty")
-        tweet = tweet_key(external_id)
+        tweet = tweet_key(row["tweet_id"])
+        external_id = str(tweet)
         author_id = row["author_id"].strip()
         if not author_id:
             raise ValueError("author_id is empty")

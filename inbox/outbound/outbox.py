@@ -17,14 +17,16 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from django.conf import settings
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, OperationalError, connection, connections, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -50,6 +52,9 @@ SENDING_LEASE = timedelta(minutes=5)
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 ERROR_LIMIT = 1000
 BOT_TOKEN = re.compile(r"/bot[^/\s]+/")
+LOCKED_PAUSES = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
+
+T = TypeVar("T")
 
 _client: httpx.Client | None = None
 _client_lock = threading.Lock()
@@ -72,14 +77,19 @@ def send_now(message_id: int) -> str:
     Raises Message.DoesNotExist for an unknown id.
     """
     now = timezone.now()
-    claimed = _due(_outbound(status=SendStatus.QUEUED).filter(pk=message_id), now).update(
-        status=SendStatus.SENDING,
-        send_attempts=F("send_attempts") + 1,
-        next_attempt_at=now + SENDING_LEASE,
+    claim = _due(_outbound(status=SendStatus.QUEUED).filter(pk=message_id), now)
+    claimed = _retrying(
+        lambda: claim.update(
+            status=SendStatus.SENDING,
+            send_attempts=F("send_attempts") + 1,
+            next_attempt_at=now + SENDING_LEASE,
+        )
     )
     if not claimed:
-        return Message.objects.values_list("status", flat=True).get(pk=message_id)
-    message = Message.objects.select_related("account", "contact").get(pk=message_id)
+        return _status_of(message_id)
+    message = _retrying(
+        lambda: Message.objects.select_related("account", "contact").get(pk=message_id)
+    )
     account = message.account
     try:
         if not account.is_active:
@@ -169,17 +179,21 @@ def _send_in_background(message_id: int) -> None:
 def _record_sent(message: Message, external_id: str) -> str:
     done: dict[str, Any] = {"status": SendStatus.SENT, "error": "", "next_attempt_at": None}
     mine = Message.objects.filter(pk=message.pk, status=SendStatus.SENDING)
-    try:
-        with transaction.atomic():
-            updated = mine.update(external_id=external_id, **done)
-    except IntegrityError:
-        # The platform's webhook echo of this very message was stored first under its id.
-        logger.warning(
-            "outbound message %s: sent as %s, which is already stored as another message",
-            message.pk,
-            external_id,
-        )
-        updated = mine.update(**done)
+
+    def record() -> int:
+        try:
+            with transaction.atomic():
+                return mine.update(external_id=external_id, **done)
+        except IntegrityError:
+            # The platform's webhook echo of this very message was stored first under its id.
+            logger.warning(
+                "outbound message %s: sent as %s, which is already stored as another message",
+                message.pk,
+                external_id,
+            )
+            return mine.update(**done)
+
+    updated = _retrying(record)
     if not updated:
         return _status_of(message.pk)
     logger.info("outbound message %s sent on %s as %s", message.pk, message.channel, external_id)
@@ -210,8 +224,11 @@ def _record_failure(
         status, next_attempt_at = SendStatus.FAILED, None
         error = f"{reason} (gave up after {attempts} attempts)" if retry else reason
         logger.warning("outbound message %s failed: %s", message.pk, error)
-    updated = Message.objects.filter(pk=message.pk, status=SendStatus.SENDING).update(
-        status=status, next_attempt_at=next_attempt_at, error=short(error, ERROR_LIMIT)
+    mine = Message.objects.filter(pk=message.pk, status=SendStatus.SENDING)
+    updated = _retrying(
+        lambda: mine.update(
+            status=status, next_attempt_at=next_attempt_at, error=short(error, ERROR_LIMIT)
+        )
     )
     if not updated:
         return _status_of(message.pk)
@@ -244,7 +261,25 @@ def _release_stuck(now: datetime) -> None:
 
 
 def _status_of(message_id: int) -> str:
-    return Message.objects.values_list("status", flat=True).get(pk=message_id)
+    return _retrying(lambda: Message.objects.values_list("status", flat=True).get(pk=message_id))
+
+
+def _retrying(statement: Callable[[], T]) -> T:
+    """Run one short database statement, again after a pause if SQLite says "locked".
+
+    SQLite may refuse a write at once rather than wait out its busy timeout (a stale WAL
+    snapshot, a shared-cache table lock). Losing the write that records a sent message would
+    leave it to be sent a second time, so it is worth a few tries. Inside a transaction the
+    error is passed on: only the caller can retry the whole transaction.
+    """
+    for pause in (*LOCKED_PAUSES, None):
+        try:
+            return statement()
+        except OperationalError as exc:
+            if pause is None or "locked" not in str(exc) or connection.in_atomic_block:
+                raise
+            time.sleep(pause)
+    raise AssertionError("unreachable")
 
 
 def _scrub(text: str, account: Any) -> str:

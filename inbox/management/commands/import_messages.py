@@ -8,7 +8,6 @@ stopped half-way is finished by running it again.
 
 import sys
 import time
-from operator import attrgetter
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -72,8 +71,6 @@ class Command(BaseCommand):
         try:
             with progress:
                 for batch in batches:
-                    # Threading and SLA clocks read a conversation in the order it was written.
-                    batch.sort(key=attrgetter("created_at"))
                     with transaction.atomic():
                         result = handler(account, batch, live=False)
                     new += len(result.new)
