@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Server, need_browser
+from tests.live_server import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Server, need_browser
 
 pytestmark = pytest.mark.browser
 SECRET = "browser-secret"
@@ -16,12 +16,33 @@ def server(tmp_path_factory):
     need_browser()
     srv = Server(tmp_path_factory.mktemp("browser"))
     srv.manage("migrate", "--noinput", "-v", "0")
-    srv.manage("create_agent", "dana", "--role", "agent", "--team", "care",
-               "--password", "dana-pass-1", "--first-name", "Dana")
-    srv.manage("create_agent", "lee", "--role", "agent", "--team", "care",
-               "--password", "lee-pass-1", "--first-name", "Lee")
-    srv.manage("create_account", "generic", "shop", "--secret", SECRET, "--team", "care",
-               "--tier", "mid")
+    srv.manage(
+        "create_agent",
+        "dana",
+        "--role",
+        "agent",
+        "--team",
+        "care",
+        "--password",
+        "dana-pass-1",
+        "--first-name",
+        "Dana",
+    )
+    srv.manage(
+        "create_agent",
+        "lee",
+        "--role",
+        "agent",
+        "--team",
+        "care",
+        "--password",
+        "lee-pass-1",
+        "--first-name",
+        "Lee",
+    )
+    srv.manage(
+        "create_account", "generic", "shop", "--secret", SECRET, "--team", "care", "--tier", "mid"
+    )
     srv.start()
     yield srv
     srv.stop()
@@ -39,7 +60,9 @@ def browser():
 
 
 def login(browser, server, username, password):
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, timezone_id="Europe/Berlin")
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, timezone_id="Europe/Berlin"
+    )
     page = context.new_page()
     page.goto(server.url + "/accounts/login/")
     page.get_by_label("Username").fill(username)
@@ -53,8 +76,12 @@ def login(browser, server, username, password):
 def message(external_id, text, handle="mara", followers=1200):
     return {
         "external_id": external_id,
-        "author": {"id": f"id-{handle}", "handle": handle, "name": handle.title(),
-                   "followers": followers},
+        "author": {
+            "id": f"id-{handle}",
+            "handle": handle,
+            "name": handle.title(),
+            "followers": followers,
+        },
         "text": text,
         "created_at": datetime.now(UTC).isoformat(),
         "public": True,
@@ -91,7 +118,9 @@ def test_new_case_appears_live_and_a_reply_stops_the_sla_clock(server, browser):
 
 def test_hostile_message_shows_as_text(server, browser):
     page = login(browser, server, "dana", "dana-pass-1")
-    hostile = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned=2"> <b>bold</b>'
+    hostile = (
+        '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned=2"> <b>bold</b>'
+    )
     server.deliver("shop", SECRET, message("b-2", hostile, handle="eve"))
     row = page.locator("tr.case-row", has_text="@eve")
     row.wait_for(timeout=10_000)

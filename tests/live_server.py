@@ -1,5 +1,5 @@
-"""A real caremgr for browser tests: daphne serving a fresh database in its own process, and
-Chromium driven by Playwright. Tests talk to it only over HTTP, WebSocket and the browser."""
+"""A real caremgr in its own process (daphne via `manage.py serve`) for tests that speak only
+the external contract: HTTP, WebSocket and a real browser (Chromium driven by Playwright)."""
 
 import hashlib
 import hmac
@@ -36,22 +36,30 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, workdir: Path):
+    """One server process; several may share a database and a Redis channel layer."""
+
+    def __init__(self, workdir: Path, **env: str):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")},
-            "DATABASE_URL": f"sqlite:///{workdir / 'browser.sqlite3'}",
-            "SECRET_KEY": "browser-tests",
+            "DATABASE_URL": f"sqlite:///{workdir / 'live.sqlite3'}",
+            "SECRET_KEY": "live-server-tests",
             "DJANGO_SETTINGS_MODULE": "caremgr.settings",
             "CAREMGR_GENERIC_API_BASE": "http://127.0.0.1:9/unreachable",
+            "LOG_LEVEL": "WARNING",
+            **env,
         }
         self.process = None
 
     def manage(self, *args: str) -> str:
         done = subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env,
-            capture_output=True, text=True, timeout=120,
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         if done.returncode != 0:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
@@ -60,7 +68,10 @@ class Server:
     def start(self) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "serve", "--port", str(self.port), "--interval", "1"],
-            cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -69,7 +80,9 @@ class Server:
                 return
             except OSError:
                 if self.process.poll() is not None:
-                    raise RuntimeError(self.process.stdout.read().decode(errors="replace"))
+                    raise RuntimeError(
+                        self.process.stdout.read().decode(errors="replace")
+                    ) from None
                 time.sleep(0.2)
         raise RuntimeError("caremgr did not start within 30 s")
 
@@ -85,7 +98,9 @@ class Server:
         body = json.dumps(payload).encode()
         signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
         request = urllib.request.Request(
-            f"{self.url}/webhooks/generic/{slug}/", data=body, method="POST",
+            f"{self.url}/webhooks/generic/{slug}/",
+            data=body,
+            method="POST",
             headers={"Content-Type": "application/json", "X-Caremgr-Signature": signature},
         )
         with urllib.request.urlopen(request, timeout=10) as answer:
@@ -101,11 +116,32 @@ class Server:
     def token(self, username: str, password: str) -> str:
         body = json.dumps({"username": username, "password": password}).encode()
         request = urllib.request.Request(
-            self.url + "/api/v1/auth/token/", data=body, method="POST",
+            self.url + "/api/v1/auth/token/",
+            data=body,
+            method="POST",
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=10) as answer:
             return json.loads(answer.read())["token"]
+
+    def session_cookie(self, username: str, password: str) -> str:
+        """Log in through the login form, as a browser does; returns the session cookie."""
+        import httpx
+
+        with httpx.Client(base_url=self.url, follow_redirects=False, timeout=10) as client:
+            client.get("/accounts/login/")
+            csrf = client.cookies["csrftoken"]
+            answer = client.post(
+                "/accounts/login/",
+                data={"username": username, "password": password, "csrfmiddlewaretoken": csrf},
+                headers={"Referer": self.url + "/accounts/login/"},
+            )
+            assert answer.status_code == 302, answer.text
+            return client.cookies["sessionid"]
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/inbox/"
 
 
 def need_browser():
