@@ -9,6 +9,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from cases import sla
+from cases.bulk import update_rows
 from cases.case_state import DERIVED_FIELDS, apply_message, write_responses
 from cases.models import Case, CaseEvent, Status, Team, Tier
 from cases.routing import active_rules, decide
@@ -17,7 +18,6 @@ from cases.threading import JOIN, NEW, REOPEN, CaseFinder, Placement
 from cases.timeline import event
 from inbox.models import Account, Direction, Message
 
-SMALL_BATCH = 20
 CASE_FIELDS = [
     *DERIVED_FIELDS,
     "priority",
@@ -136,23 +136,18 @@ class Filer:
             before = case.priority
             if rescore(case, text=" ".join(texts[-3:]), now=self.now):
                 self.events.append(
-                    event(case, "priority", at=self.now, before=before, after=case.priority,
-                          text=case.priority_reason, automatic=True)
+                    event(
+                        case,
+                        "priority",
+                        at=self.now,
+                        before=before,
+                        after=case.priority,
+                        text=case.priority_reason,
+                        automatic=True,
+                    )
                 )
-        cases = list(self.touched.values())
-        if len(cases) > SMALL_BATCH:
-            Case.objects.bulk_update(cases, CASE_FIELDS, batch_size=500)
-        else:  # a webhook's few cases: plain UPDATEs compile far faster than CASE WHEN
-            for case in cases:
-                case.save(update_fields=CASE_FIELDS)
-        by_case: dict[int, list[int]] = defaultdict(list)
-        for message in self.filed:
-            by_case[message.case.pk].append(message.pk)
-        if len(by_case) > SMALL_BATCH:
-            Message.objects.bulk_update(self.filed, ["case"], batch_size=500)
-        else:
-            for case_id, pks in by_case.items():
-                Message.objects.filter(pk__in=pks).update(case_id=case_id)
+        update_rows(self.touched.values(), CASE_FIELDS)
+        update_rows(self.filed, ["case"])
         if self.events:
             CaseEvent.objects.bulk_create(self.events, batch_size=500)
         write_responses(self.touched.values())

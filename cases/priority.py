@@ -97,7 +97,11 @@ _KEYWORDS: tuple[tuple[str, str], ...] = (
     ("schadensersatz", r"schadens?ersatz\w*"),
     ("verstoß", r"verstoss\w*"),
 )
-_PATTERNS = tuple((word, re.compile(pattern)) for word, pattern in _KEYWORDS)
+# One alternation, tried in table order: a token is matched once instead of once per keyword.
+_WORDS_BY_GROUP = {f"k{i}": word for i, (word, _) in enumerate(_KEYWORDS)}
+_ANY_KEYWORD = re.compile(
+    "|".join(f"(?P<k{i}>{pattern})" for i, (_, pattern) in enumerate(_KEYWORDS))
+)
 _WORD = re.compile(r"\w+")
 
 
@@ -173,10 +177,9 @@ def urgency_words(text: str) -> tuple[str, ...]:
     """The urgency keywords in `text`, each once, in order of first appearance, lower case."""
     found: dict[str, None] = {}
     for token in _WORD.findall(_fold(text)):
-        for word, pattern in _PATTERNS:
-            if pattern.fullmatch(token):
-                found.setdefault(word)
-                break
+        match = _ANY_KEYWORD.fullmatch(token)
+        if match is not None:
+            found.setdefault(_WORDS_BY_GROUP[match.lastgroup])
     return tuple(found)
 
 

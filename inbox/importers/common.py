@@ -15,8 +15,6 @@ from inbox.connectors.base import ParsedMessage
 T = TypeVar("T")
 R = TypeVar("R")
 
-MAX_FIELD_CHARS = 1_000_000
-
 
 class ImportFileError(ValueError):
     """A line of the file cannot be imported; the message names the line and the reason."""
@@ -70,7 +68,6 @@ def csv_rows(
     the line number is taken before each record is read. A record the CSV reader cannot make
     sense of is an ImportFileError, or is counted and skipped with `skip_bad`.
     """
-    csv.field_size_limit(MAX_FIELD_CHARS)
     with open(path, encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
         try:
