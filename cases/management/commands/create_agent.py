@@ -53,6 +53,8 @@ class Command(BaseCommand):
         parser.add_argument("--capacity", type=int, help="open cases assigned at most at once")
         parser.add_argument("--skills", help="comma-separated, e.g. billing,refunds")
         parser.add_argument("--languages", help="comma-separated codes, e.g. en,de")
+        parser.add_argument("--first-name", help="shown to colleagues, e.g. in presence")
+        parser.add_argument("--last-name")
 
     def handle(self, *args, **options) -> None:
         username, role = options["username"].strip(), options["role"]
@@ -74,6 +76,9 @@ class Command(BaseCommand):
         if is_new:
             user = User(username=username)
         user.is_staff = user.is_superuser = role == Role.ADMIN
+        for name in ("first_name", "last_name"):
+            if options.get(name) is not None:
+                setattr(user, name, options[name].strip()[:150])
         notes = []
         password = options["password"]
         if password:

@@ -1,0 +1,163 @@
+"""The intake stays fast as data grows and leaves nothing half-written when it fails."""
+
+import json
+from datetime import UTC, datetime, timedelta
+from unittest import mock
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from cases import filing
+from cases.intake import intake_messages, process_delivery
+from cases.models import AgentProfile, Case, CaseEvent, KnowledgeArticle, RoutingRule, Team
+from inbox.connectors.generic import parse_item
+from inbox.models import Contact, Delivery, Message
+from tests.conftest import generic_message, make_account, make_user, post_generic
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _no_sending(monkeypatch):
+    monkeypatch.setattr("inbox.outbound.outbox.queue_send", lambda message_id: None)
+
+
+@pytest.fixture
+def live_events(monkeypatch):
+    """What reaches the channel layer, as (group, event type)."""
+    sent = []
+
+    class Layer:
+        async def group_send(self, group, frame):
+            sent.append((group, frame["event"]["type"]))
+
+    monkeypatch.setattr("cases.events.get_channel_layer", lambda: Layer())
+    return sent
+
+
+def message(external_id, author, *, minutes=0, text="Where is my parcel?", **fields):
+    return generic_message(
+        external_id,
+        text,
+        created_at=(T0 + timedelta(minutes=minutes)).isoformat(),
+        author={"id": author, "handle": author, "followers": 100},
+        **fields,
+    )
+
+
+def populated_account(slug, existing):
+    """An account with a team, agents online, rules, articles and `existing` open cases."""
+    team = Team.objects.create(name=f"Team {slug}", slug=f"team-{slug}")
+    account = make_account(slug=slug, default_team=team)
+    for name in ("a", "b"):
+        make_user(f"{slug}-{name}", teams=[team], presence="online", capacity=10_000)
+    RoutingRule.objects.create(name=f"{slug} refunds", keywords="refund", add_tag="refund")
+    batch = [message(f"old{n}", f"{slug}-c{n}", minutes=-n - 1) for n in range(existing)]
+    batch += [message("mine", f"{slug}-dana", minutes=-1000)]
+    with transaction.atomic():
+        intake_messages(account, [parse_item(m, "[0]") for m in batch], live=False)
+    return account
+
+
+def queries_to_process(account, payload):
+    delivery = Delivery.objects.create(account=account, body=json.dumps(payload).encode())
+    with CaptureQueriesContext(connection) as captured:
+        assert process_delivery(delivery.pk) == "processed"
+    return len(captured)
+
+
+def deliveries(slug):
+    """A new customer; an existing customer writing again; a reply in that thread."""
+    return [
+        message("new1", f"{slug}-newcomer", minutes=5),
+        message("again1", f"{slug}-dana", minutes=6, text="Any news on my refund?"),
+        message("reply1", f"{slug}-dana", minutes=7, in_reply_to="again1"),
+        [message("new2", f"{slug}-x", minutes=8), message("new3", f"{slug}-y", minutes=8)],
+    ]
+
+
+def test_processing_a_delivery_costs_the_same_queries_with_10_or_200_cases():
+    KnowledgeArticle.objects.create(title="Parcel", body="Tracking.", keywords="parcel")
+    warm = populated_account("warm", 3)
+    queries_to_process(warm, message("w", "warm-w"))
+    counts = {}
+    for existing in (10, 200):
+        slug = f"size{existing}"
+        account = populated_account(slug, existing)
+        assert Case.objects.filter(account=account).count() == existing + 1
+        counts[existing] = [queries_to_process(account, p) for p in deliveries(slug)]
+    assert counts[10] == counts[200], counts
+    assert max(counts[200]) <= 45, counts  # a ceiling, so a slow creep shows up too
+
+
+def test_a_failure_mid_way_leaves_nothing_written_and_the_delivery_failed(
+    client, account, django_capture_on_commit_callbacks, live_events
+):
+    payload = [message("m1", "dana"), message("m2", "eve", minutes=1)]
+    calls = {"n": 0}
+    real = filing.apply_message
+
+    def second_one_fails(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("boom")
+        return real(*args, **kwargs)
+
+    with (
+        mock.patch("cases.filing.apply_message", second_one_fails),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert post_generic(client, account, payload).status_code == 200
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.error, delivery.attempts) == (
+        "failed",
+        "RuntimeError: boom",
+        1,
+    )
+    assert Message.objects.count() == Case.objects.count() == CaseEvent.objects.count() == 0
+    assert not Contact.objects.exists()
+    assert live_events == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert process_delivery(delivery.pk) == "processed"
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.error, delivery.attempts) == ("processed", "", 2)
+    assert delivery.message_count == 2
+    assert Message.objects.filter(delivery=delivery, case__isnull=False).count() == 2
+    assert Case.objects.count() == 2
+    assert ("supervisors", "case.created") in live_events
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["cases.filing.rescore", "cases.intake.assignment.route", "cases.intake.automation.run"],
+)
+def test_a_failure_at_any_step_rolls_back_every_step(where):
+    team = Team.objects.create(name="Care", slug="care")
+    account = make_account(default_team=team)
+    make_user("alex", teams=[team], presence="online")
+    delivery = Delivery.objects.create(
+        account=account, body=json.dumps(message("m1", "dana")).encode()
+    )
+    with mock.patch(where, side_effect=ValueError("no")):
+        assert process_delivery(delivery.pk) == "failed"
+    assert not Message.objects.exists() and not Case.objects.exists()
+    assert AgentProfile.objects.get().last_assigned_at is None
+    assert Delivery.objects.get().error == "ValueError: no"
+    assert process_delivery(delivery.pk) == "processed"
+    assert Case.objects.get().assignee.username == "alex"
+
+
+def test_processing_a_delivery_again_adds_nothing(account):
+    delivery = Delivery.objects.create(
+        account=account, body=json.dumps(message("m1", "d")).encode()
+    )
+    assert process_delivery(delivery.pk) == "processed"
+    assert process_delivery(delivery.pk) == "processed"
+    Delivery.objects.filter(pk=delivery.pk).update(status="received")
+    assert process_delivery(delivery.pk) == "processed"
+    assert Message.objects.count() == Case.objects.count() == 1
+    assert Case.objects.get().message_count == 1
