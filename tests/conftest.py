@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 
+pytest_plugins = ["tests.fake_platform"]
+
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
@@ -88,3 +90,22 @@ def _inline_background_work(settings, request):
     the Celery path mark themselves `celery` and start a real worker."""
     if "celery" not in request.keywords:
         settings.CAREMGR_TASKS_INLINE = True
+
+
+@pytest.fixture(autouse=True)
+def _tiers_survive_flushes(request, django_db_blocker):
+    """Transactional tests end by emptying every table, the seeded tiers too: put them back
+    so the next test on the same worker finds the database as migrations left it."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    if transactional:
+        import importlib
+
+        from django.apps import apps
+
+        seed = importlib.import_module("cases.migrations.0003_seed_tiers").seed
+        with django_db_blocker.unblock():
+            seed(apps, None)
