@@ -79,9 +79,7 @@ def set_status(case: Case, status: str, *, actor) -> Case:
         if status == Status.RESOLVED:
             case.resolved_at = now
             case.paused_at = None
-            case.resolution_seconds = business_duration(
-                case.created_at, now, hours
-            ).total_seconds()
+            case.resolution_seconds = business_duration(case.created_at, now, hours).total_seconds()
         elif status == Status.CLOSED:
             case.closed_at = now
         elif previous in (Status.RESOLVED, Status.CLOSED):
@@ -92,13 +90,19 @@ def set_status(case: Case, status: str, *, actor) -> Case:
         entry = event(case, "status", actor=actor, at=now, before=previous, after=status)
         _touch(
             case,
-            ["status", "resolved_at", "resolution_seconds", "closed_at", "reopen_count",
-             *sla.SLA_FIELDS],
+            [
+                "status",
+                "resolved_at",
+                "resolution_seconds",
+                "closed_at",
+                "reopen_count",
+                *sla.SLA_FIELDS,
+            ],
             entry,
         )
-        if status in (Status.RESOLVED, Status.CLOSED) and previous in OPEN_STATUSES:
-            if case.team_id:
-                drain_queue(case.team_id)
+        frees_capacity = status in (Status.RESOLVED, Status.CLOSED) and previous in OPEN_STATUSES
+        if frees_capacity and case.team_id:
+            drain_queue(case.team_id)
     return case
 
 
@@ -186,8 +190,13 @@ def record_reply(case: Case, text: str, *, actor, automatic: bool = False) -> Me
         )
         apply_message(case, message, case.tier, sla.hours_of(case.team))
         entry = event(
-            case, "reply", actor=None if automatic else actor, at=now, message=message,
-            text=text, automatic=automatic,
+            case,
+            "reply",
+            actor=None if automatic else actor,
+            at=now,
+            message=message,
+            text=text,
+            automatic=automatic,
         )
         _touch(case, DERIVED_FIELDS, entry)
         write_responses([case])
@@ -198,6 +207,7 @@ def record_reply(case: Case, text: str, *, actor, automatic: bool = False) -> Me
 
 def rebuild(case: Case) -> None:
     """Recompute everything a case derives from its messages (after merge or split)."""
+    fired = sla.fired_flags(case)
     reset(case)
     case.responses.all().delete()
     hours = sla.hours_of(case.team)
@@ -207,6 +217,7 @@ def rebuild(case: Case) -> None:
         case.created_at = min(case.created_at, first_in.created_at)
     for message in messages:
         apply_message(case, message, case.tier, hours)
+    sla.keep_fired(case, fired)
     write_responses([case])
 
 
@@ -261,11 +272,16 @@ def split_message(message: Message, *, actor) -> Case:
             updated_at=message.created_at,
         )
         Message.objects.filter(pk=message.pk).update(case=fresh)
-        for case, text in ((source, f"message moved to #{fresh.pk}"),
-                           (fresh, f"split from #{source.pk}")):
+        for case, text in (
+            (source, f"message moved to #{fresh.pk}"),
+            (fresh, f"split from #{source.pk}"),
+        ):
             rebuild(case)
-            _touch(case, [*DERIVED_FIELDS, "created_at"],
-                   event(case, "split", actor=actor, text=text, message=message))
+            _touch(
+                case,
+                [*DERIVED_FIELDS, "created_at"],
+                event(case, "split", actor=actor, text=text, message=message),
+            )
         entry = assignment.route(fresh)
         if entry is not None:
             fresh.save(update_fields=["assignee", "previous_assignee"])

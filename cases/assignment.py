@@ -80,7 +80,11 @@ def pick_agent(case: Case, *, owner=None, avoid: int | None = None) -> User | No
     else:  # least loaded, also after the skills filter; ties: longest since last case
         chosen = min(
             free,
-            key=lambda p: (loads[p.user_id] / max(p.capacity, 1), p.last_assigned_at or EPOCH, p.pk),
+            key=lambda p: (
+                loads[p.user_id] / max(p.capacity, 1),
+                p.last_assigned_at or EPOCH,
+                p.pk,
+            ),
         )
     return chosen.user
 

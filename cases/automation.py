@@ -30,7 +30,10 @@ HANDOVER = {
     "en": "A member of our team will get back to you shortly.",
     "de": "Eine Kollegin oder ein Kollege meldet sich in Kürze bei Ihnen.",
 }
-SUGGESTION = {"en": "This may already help: {title} {url}", "de": "Das hilft vielleicht schon: {title} {url}"}
+SUGGESTION = {
+    "en": "This may already help: {title} {url}",
+    "de": "Das hilft vielleicht schon: {title} {url}",
+}
 
 
 def _lang(case: Case) -> str:
@@ -74,7 +77,9 @@ def _tech_touch(case: Case, text: str, auto_reply: str) -> None:
             return
         reason = "no answer found"
     actions.record_reply(
-        case, auto_reply or f"{ACKNOWLEDGEMENT[lang]} {HANDOVER[lang]}", actor=None,
+        case,
+        auto_reply or f"{ACKNOWLEDGEMENT[lang]} {HANDOVER[lang]}",
+        actor=None,
         automatic=True,
     )
     escalate(case, reason)
@@ -93,9 +98,11 @@ def _low_touch(case: Case, text: str) -> None:
 def escalate(case: Case, reason: str) -> None:
     """Hand an automated case to people: marked escalated, then routed like any other."""
     with transaction.atomic():
-        case = Case.objects.select_for_update(of=("self",)).select_related(
-            "tier", "team", "contact", "account"
-        ).get(pk=case.pk)
+        case = (
+            Case.objects.select_for_update(of=("self",))
+            .select_related("tier", "team", "contact", "account")
+            .get(pk=case.pk)
+        )
         if case.is_escalated:
             return
         case.is_escalated = True

@@ -14,9 +14,7 @@ PREVIEW_LENGTH = 280
 SENTIMENT_WEIGHT = 0.6
 
 
-def apply_message(
-    case: Case, message: Message, tier: Tier, hours: BusinessHours | None
-) -> None:
+def apply_message(case: Case, message: Message, tier: Tier, hours: BusinessHours | None) -> None:
     case.message_count += 1
     if case.last_message_at is None or message.created_at >= case.last_message_at:
         case.last_message_at = message.created_at

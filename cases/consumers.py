@@ -94,9 +94,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             self.viewing.discard(case_id)
         else:
             self.viewing.add(case_id)
-        everyone = await database_sync_to_async(presence.update)(
-            case_id, self.user.pk, name, state
-        )
+        everyone = await database_sync_to_async(presence.update)(case_id, self.user.pk, name, state)
         case = await _visible_case(self.user, case_id)
         if case is None:
             return

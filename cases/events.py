@@ -71,7 +71,9 @@ def case_row(case) -> dict:
 
 def case_event(case, kind: str, seq: int | None) -> None:
     """`case.created` or `case.updated` with the list row."""
-    publish(groups_for_case(case), {"type": kind, "case": case.pk, "seq": seq, "row": case_row(case)})
+    publish(
+        groups_for_case(case), {"type": kind, "case": case.pk, "seq": seq, "row": case_row(case)}
+    )
 
 
 def message_created(case, message, seq: int | None) -> None:

@@ -63,9 +63,12 @@ class Filer:
                 self._reopen(case, message)
         else:
             return None
-        if message.created_at < case.created_at and message.direction == Direction.IN:
+        earlier = message.direction == Direction.IN and message.created_at < case.created_at
+        if earlier:
             case.created_at = message.created_at
         apply_message(case, message, self.tiers[case.tier_id], self.hours(case))
+        if earlier and case.reopen_count == 0 and not sla.has_first_response(case):
+            sla.started_earlier(case, self.tiers[case.tier_id], self.hours(case))
         message.case = case
         self.filed.append(message)
         self.finder.note_filed(message, case)

@@ -7,9 +7,11 @@ from cases.models import KnowledgeArticle
 
 WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 STOPWORDS = frozenset(
-    "the and for you your are was were have has had not but with this that from what when "
-    "how why can could would will just get got der die das und ist nicht ich mit ein eine "
-    "den dem des sie wir ihr für auf noch auch wie was wann warum kann".split()
+    (
+        "the and for you your are was were have has had not but with this that from what when "
+        "how why can could would will just get got der die das und ist nicht ich mit ein eine "
+        "den dem des sie wir ihr für auf noch auch wie was wann warum kann"
+    ).split()
 )
 MIN_SCORE = 1.0
 

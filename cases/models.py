@@ -67,8 +67,15 @@ class BusinessHours(models.Model):
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="hours")
     weekday = models.PositiveSmallIntegerField(
-        choices=[(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"),
-                 (4, "Friday"), (5, "Saturday"), (6, "Sunday")]
+        choices=[
+            (0, "Monday"),
+            (1, "Tuesday"),
+            (2, "Wednesday"),
+            (3, "Thursday"),
+            (4, "Friday"),
+            (5, "Saturday"),
+            (6, "Sunday"),
+        ]
     )
     opens = models.TimeField()
     closes = models.TimeField()
@@ -79,6 +86,9 @@ class BusinessHours(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(closes__gt=models.F("opens")), name="hours_order")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
 
 
 class Role(models.TextChoices):
@@ -323,6 +333,9 @@ class ResponseTime(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["kind", "at"], name="response_kind_period")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} response on case {self.case_id}: {self.seconds:.0f} s"
 
     @property
     def is_within_target(self) -> bool:

@@ -55,13 +55,35 @@ def fire(pk: int, now) -> tuple[int, int]:
             due, warn_at = getattr(case, f"{name}_due"), getattr(case, f"{name}_warn_at")
             if not getattr(case, f"{name}_warned") and warn_at and warn_at <= now:
                 setattr(case, f"{name}_warned", True)
-                entries.append((event(case, "sla.warning", at=now, after=name, automatic=True,
-                                      data={"target": name, "due": due.isoformat()}), name))
+                entries.append(
+                    (
+                        event(
+                            case,
+                            "sla.warning",
+                            at=now,
+                            after=name,
+                            automatic=True,
+                            data={"target": name, "due": due.isoformat()},
+                        ),
+                        name,
+                    )
+                )
                 warned += 1
             if not getattr(case, f"{name}_breached") and due <= now:
                 setattr(case, f"{name}_breached", True)
-                entries.append((event(case, "sla.breached", at=now, after=name, automatic=True,
-                                      data={"target": name, "due": due.isoformat()}), name))
+                entries.append(
+                    (
+                        event(
+                            case,
+                            "sla.breached",
+                            at=now,
+                            after=name,
+                            automatic=True,
+                            data={"target": name, "due": due.isoformat()},
+                        ),
+                        name,
+                    )
+                )
                 breached += 1
         if breached:
             if case.breach_count == 0:
@@ -69,8 +91,15 @@ def fire(pk: int, now) -> tuple[int, int]:
             case.breach_count += breached
             entries.extend((e, None) for e in _breach_actions(case, now))
         sla.refresh_sla_due(case)
-        case.save(update_fields=[*sla.SLA_FIELDS, "breach_count", "priority", "assignee",
-                                 "previous_assignee"])
+        case.save(
+            update_fields=[
+                *sla.SLA_FIELDS,
+                "breach_count",
+                "priority",
+                "assignee",
+                "previous_assignee",
+            ]
+        )
         for entry, _ in entries:
             entry.save()
         for entry, target in entries:
@@ -89,14 +118,26 @@ def _breach_actions(case: Case, now) -> list:
         level = LEVELS.index(case.priority)
         if level > 0:
             before, case.priority = case.priority, LEVELS[level - 1]
-            done.append(event(case, "priority", at=now, before=before, after=case.priority,
-                              text="raised after an SLA breach", automatic=True))
+            done.append(
+                event(
+                    case,
+                    "priority",
+                    at=now,
+                    before=before,
+                    after=case.priority,
+                    text="raised after an SLA breach",
+                    automatic=True,
+                )
+            )
     if tier.breach_reassigns and case.assignee_id:
         agent = assignment.pick_agent(case, avoid=case.assignee_id)
         if agent is not None:
             # give() notes the current owner as previous, on the case and the timeline.
             done.append(assignment.give(case, agent, automatic=True, at=now))
     if tier.breach_notifies_supervisors:
-        done.append(event(case, "notified", at=now, after="supervisors", automatic=True,
-                          text="SLA breached"))
+        done.append(
+            event(
+                case, "notified", at=now, after="supervisors", automatic=True, text="SLA breached"
+            )
+        )
     return done

@@ -40,7 +40,9 @@ def can_view(user, case: Case) -> bool:
         return False
     if is_supervisor(user):
         return True
-    return case.assignee_id == user.pk or (case.team_id is not None and case.team_id in team_ids(user))
+    return case.assignee_id == user.pk or (
+        case.team_id is not None and case.team_id in team_ids(user)
+    )
 
 
 def check_can_work(user, case: Case) -> None:

@@ -18,8 +18,9 @@ def _key(case_id: int) -> str:
 
 def update(case_id: int, user_id: int, name: str, state: str) -> list[dict]:
     """Record a user's state on a case and return everyone now on it."""
-    entries = {k: v for k, v in (cache.get(_key(case_id)) or {}).items()
-               if v["at"] > time.time() - TTL}
+    entries = {
+        k: v for k, v in (cache.get(_key(case_id)) or {}).items() if v["at"] > time.time() - TTL
+    }
     if state == "left":
         entries.pop(str(user_id), None)
     else:
@@ -35,7 +36,10 @@ def viewers(case_id: int) -> list[dict]:
 def viewers_from(entries: dict) -> list[dict]:
     now = time.time()
     return sorted(
-        ({"user": v["user"], "name": v["name"], "state": v["state"]}
-         for v in entries.values() if v["at"] > now - TTL),
+        (
+            {"user": v["user"], "name": v["name"], "state": v["state"]}
+            for v in entries.values()
+            if v["at"] > now - TTL
+        ),
         key=lambda v: v["name"],
     )

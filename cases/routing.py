@@ -58,9 +58,7 @@ def matches(rule: RoutingRule, account: Account, contact: Contact, message: Mess
 def decide(
     account: Account, contact: Contact, message: Message, rules: Sequence[RoutingRule]
 ) -> Decision:
-    decision = Decision(
-        tier=contact.tier or account.default_tier, team_id=account.default_team_id
-    )
+    decision = Decision(tier=contact.tier or account.default_tier, team_id=account.default_team_id)
     for rule in rules:
         if not matches(rule, account, contact, message):
             continue

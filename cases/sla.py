@@ -36,7 +36,11 @@ def due_after(start: datetime, minutes: int | None, hours: BusinessHours | None)
 
 
 def _set_target(
-    case: Case, name: str, start: datetime | None, minutes: int | None, tier: Tier,
+    case: Case,
+    name: str,
+    start: datetime | None,
+    minutes: int | None,
+    tier: Tier,
     hours: BusinessHours | None,
 ) -> None:
     """Start one target's clock at `start` (None or no minutes: the target is off)."""
@@ -47,7 +51,8 @@ def _set_target(
         setattr(case, f"{name}_due", due_after(start, minutes, hours))
         warn_minutes = minutes * tier.warning_percent / 100
         setattr(
-            case, f"{name}_warn_at",
+            case,
+            f"{name}_warn_at",
             add_business_time(start, timedelta(minutes=warn_minutes), hours),
         )
     setattr(case, f"{name}_warned", False)
@@ -79,6 +84,31 @@ def retarget(case: Case, tier: Tier, hours: BusinessHours | None) -> None:
             case, "next_response", case.awaiting_since, tier.next_response_minutes, tier, hours
         )
     refresh_sla_due(case)
+
+
+FIRED_FLAGS = tuple(f"{n}_{s}" for n in TARGETS for s in ("warned", "breached"))
+
+
+def fired_flags(case: Case) -> dict[str, bool]:
+    """The warnings and breaches the monitor has fired (they are on the timeline already)."""
+    return {flag: getattr(case, flag) for flag in FIRED_FLAGS}
+
+
+def keep_fired(case: Case, fired: dict[str, bool]) -> None:
+    """After due times were computed again, what fired stays fired: never twice per target."""
+    for flag, value in fired.items():
+        if value:
+            setattr(case, flag, True)
+    refresh_sla_due(case)
+
+
+def started_earlier(case: Case, tier: Tier, hours: BusinessHours | None) -> None:
+    """An earlier customer message arrived after the case opened: the first response and
+    resolution targets count from the case's (now earlier) `created_at`."""
+    fired = fired_flags(case)
+    _set_target(case, "first_response", case.created_at, tier.first_response_minutes, tier, hours)
+    _set_target(case, "resolution", case.created_at, tier.resolution_minutes, tier, hours)
+    keep_fired(case, fired)
 
 
 def customer_wrote(case: Case, tier: Tier, hours: BusinessHours | None, at: datetime) -> None:

@@ -124,8 +124,10 @@ class CaseFinder:
     def _join_or_reopen(self, case: Case, at: datetime) -> Placement:
         if case.status in OPEN_STATUSES:
             return Placement(JOIN, case)
-        if case.status == Status.RESOLVED and case.resolved_at and at - case.resolved_at <= (
-            self.window
+        if (
+            case.status == Status.RESOLVED
+            and case.resolved_at
+            and at - case.resolved_at <= (self.window)
         ):
             return Placement(REOPEN, case)
         return Placement(NEW, None)
@@ -134,6 +136,9 @@ class CaseFinder:
         replied = self._replied_case(message)
         if replied is not None:
             return Placement(JOIN, replied)
+        if not message.contact.external_id:
+            # The platform did not say whom the brand answered: only the thread can tell.
+            return Placement(UNFILED, None)
         mine = self._contact_cases(message.contact_id)
         open_cases = [c for c in mine if c.status in OPEN_STATUSES]
         if open_cases:

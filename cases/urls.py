@@ -1,9 +1,10 @@
 from django.urls import include, path
 
-from cases import views
+from cases import report_views, views
 
 urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("cases/<int:pk>/", views.case_detail, name="case"),
+    path("reports/", report_views.reports, name="reports"),
     path("", include("cases.api.urls")),
 ]

@@ -16,9 +16,9 @@ from cases.api.filters import CaseFilter
 from cases.api.serializers import CaseSerializer
 from cases.models import (
     OPEN_STATUSES,
+    CannedReply,
     Case,
     CaseEvent,
-    CannedReply,
     Priority,
     Status,
     Team,
@@ -34,7 +34,11 @@ VIEWS = {
     "breaching": "Breaching soon",
     "all": "All",
 }
-SORTS = {"priority": ("priority", "-updated_at"), "sla_due": ("sla_due",), "updated": ("-updated_at",)}
+SORTS = {
+    "priority": ("priority", "-updated_at"),
+    "sla_due": ("sla_due",),
+    "updated": ("-updated_at",),
+}
 PAGE = 100
 
 
@@ -98,7 +102,9 @@ def case_detail(request, pk: int):
     _require_role(request)
     seq = live_seq()
     case = (
-        Case.objects.select_related("account", "contact", "contact__owner", "assignee", "team", "tier")
+        Case.objects.select_related(
+            "account", "contact", "contact__owner", "assignee", "team", "tier"
+        )
         .prefetch_related(
             Prefetch("messages", queryset=Message.objects.order_by("created_at", "id")),
             Prefetch("events", queryset=CaseEvent.objects.select_related("actor")),

@@ -122,9 +122,7 @@ def build_message(
     )
 
 
-def store_messages(
-    account: Account, parsed: Sequence[ParsedMessage], *, delivery=None
-) -> Stored:
+def store_messages(account: Account, parsed: Sequence[ParsedMessage], *, delivery=None) -> Stored:
     """Store what is new of `parsed` (in order) and say how many were already known."""
     result = Stored()
     seen: set[str] = set()
@@ -175,9 +173,12 @@ def apply_statuses(account: Account, updates: Sequence[StatusUpdate]) -> int:
     """Move our outbound messages forward (sent → delivered → read, or failed); never back."""
     if not updates:
         return 0
-    by_id = {m.external_id: m for m in Message.objects.filter(
-        account=account, direction="out", external_id__in=[u.external_id for u in updates]
-    )}
+    by_id = {
+        m.external_id: m
+        for m in Message.objects.filter(
+            account=account, direction="out", external_id__in=[u.external_id for u in updates]
+        )
+    }
     changed = []
     for update in updates:
         message = by_id.get(update.external_id)

@@ -74,7 +74,9 @@ def test_token_header_authenticates_api_requests(client, case):
     assert note.status_code == 201
 
 
-@pytest.mark.parametrize("header", ["Token not-a-token", "Token", "Bearer abc", "Basic Zm9vOmJhcg=="])
+@pytest.mark.parametrize(
+    "header", ["Token not-a-token", "Token", "Bearer abc", "Basic Zm9vOmJhcg=="]
+)
 def test_a_bad_authorization_header_is_401(case, header):
     assert Client(HTTP_AUTHORIZATION=header).get("/api/v1/cases/").status_code == 401
 

@@ -96,8 +96,9 @@ def write_again(world, django_capture_on_commit_callbacks, start, n):
     """`n` more messages of the same customer: they all join one open case."""
     author = {"id": "u1", "handle": "dana", "name": "Dana", "followers": 99}
     messages = [
-        generic_message(f"d{i}", f"still waiting ({i})", author=author,
-                        created_at=f"2026-11-20T10:{i:02d}:00Z")  # fmt: skip
+        generic_message(
+            f"d{i}", f"still waiting ({i})", author=author, created_at=f"2026-11-20T10:{i:02d}:00Z"
+        )
         for i in range(start, start + n)
     ]
     with django_capture_on_commit_callbacks(execute=True):
@@ -130,10 +131,17 @@ def test_contact_history_queries_do_not_grow_with_the_cases(
     few, _ = count_queries(client, f"/api/v1/contacts/{case.contact_id}/")
     for i in range(1, 4):  # earlier, closed cases of the same customer
         Case.objects.create(
-            account=case.account, contact=case.contact, channel=case.channel, tier=case.tier,
-            team=world["team"], assignee=world["ada"], created_at=case.created_at,
-            updated_at=case.updated_at, status="closed", message_count=i,
-        )  # fmt: skip
+            account=case.account,
+            contact=case.contact,
+            channel=case.channel,
+            tier=case.tier,
+            team=world["team"],
+            assignee=world["ada"],
+            created_at=case.created_at,
+            updated_at=case.updated_at,
+            status="closed",
+            message_count=i,
+        )
     many, body = count_queries(client, f"/api/v1/contacts/{case.contact_id}/")
     assert len(body["history"]) == 4
     assert many == few <= 8

@@ -48,10 +48,20 @@ def test_json_report_has_the_spec_shape(supervisor_client):
     assert data["from"] == DAY[0].isoformat() and data["to"] == DAY[1].isoformat()
     assert data["group_by"] == "tier"
     mid = next(g for g in data["groups"] if g["key"] == "mid")
-    assert set(mid) >= {"key", "cases", "responded", "first_response", "resolution",
-                        "attainment", "breaches"}
+    assert set(mid) >= {
+        "key",
+        "cases",
+        "responded",
+        "first_response",
+        "resolution",
+        "attainment",
+        "breaches",
+    }
     assert (mid["cases"], mid["first_response"], mid["attainment"]) == (
-        4, {"median": 1800.0, "p90": 4680.0}, 50.0)
+        4,
+        {"median": 1800.0, "p90": 4680.0},
+        50.0,
+    )
 
 
 def test_datetimes_with_a_zone_are_read_as_instants(supervisor_client):
@@ -143,7 +153,7 @@ def test_cases_csv_leaves_out_other_periods(supervisor_client):
 
 
 def test_csv_cells_cannot_run_as_formulas(supervisor_client, world):
-    hostile = "=HYPERLINK(\"http://evil.example\",\"x\")"
+    hostile = '=HYPERLINK("http://evil.example","x")'
     deliver(world["acme"], said("evil", "qe", DAY[0]))
     Contact.objects.filter(external_id="evil").update(handle=hostile)
     Case.objects.filter(contact__external_id="evil").update(

@@ -124,7 +124,11 @@ def test_durations_read_like_a_person_would_say_them(seconds, text):
 
 def test_stacked_bars_sit_on_each_other_and_scale_to_the_tallest():
     chart = Chart(
-        slug="t", title="t", description="d", y_label="y", x_label="x",
+        slug="t",
+        title="t",
+        description="d",
+        y_label="y",
+        x_label="x",
         series=[Series("a", "s-ok"), Series("b", "s-breach")],
         bars=[Bar("one", [3, 1]), Bar("two", [0, 0])],
     )

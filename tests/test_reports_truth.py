@@ -107,8 +107,13 @@ def imported(head5000, django_db_setup, django_db_blocker):
         for brand in BRANDS:
             make_account(platform="x", slug=slug_of(brand))
             call_command(
-                "import_messages", str(head5000), format="twcs", account=slug_of(brand),
-                brand=brand, stdout=StringIO(), verbosity=0,
+                "import_messages",
+                str(head5000),
+                format="twcs",
+                account=slug_of(brand),
+                brand=brand,
+                stdout=StringIO(),
+                verbosity=0,
             )
         yield
         transaction.set_rollback(True)

@@ -225,3 +225,42 @@ def test_customer_writing_again_after_a_reply_starts_the_next_response_clock(clo
     case = deliver(account, "m2", at=T0 + timedelta(hours=1), text="Still nothing?")
     assert case.next_response_due == T0 + timedelta(hours=5)
     assert case.sla_due == T0 + timedelta(hours=5)
+
+
+def test_a_second_breached_case_makes_the_customer_high_risk(clock, account, agent):
+    first = deliver(account)
+    tick(now=T0 + timedelta(hours=2))
+    actions.set_status(first, "resolved", actor=agent)
+    second = deliver(account, "m2", at=T0 + timedelta(days=5))
+    assert second.pk != first.pk
+    tick(now=T0 + timedelta(days=5, hours=2))
+    second.contact.refresh_from_db()
+    assert (second.contact.health, second.contact.bad_experiences) == (Health.HIGH_RISK, 2)
+
+
+def test_merging_into_a_breached_case_does_not_breach_it_again(clock, account, agent):
+    kept = deliver(account)
+    tick(now=T0 + timedelta(hours=2))
+    other = deliver(account, "m2", at=T0 + timedelta(minutes=5), author="u2")
+    actions.merge_cases(other, kept, actor=agent)
+    tick(now=T0 + timedelta(hours=3))
+    kept.refresh_from_db()
+    assert (fired(kept, "sla.warning"), fired(kept, "sla.breached")) == (1, 1)
+    assert kept.breach_count == 1
+
+
+def test_an_earlier_message_arriving_late_moves_the_first_response_due_forward(clock, account):
+    deliver(account, "m2", at=T0 + timedelta(minutes=20))
+    case = deliver(account, "m1", at=T0)
+    assert case.created_at == T0
+    assert case.first_response_due == T0 + timedelta(hours=1)
+
+
+def test_splitting_a_message_off_a_breached_case_does_not_breach_it_again(clock, account, agent):
+    case = deliver(account)
+    deliver(account, "m2", at=T0 + timedelta(minutes=5), text="My other parcel is late too")
+    tick(now=T0 + timedelta(hours=2))
+    second = case.messages.get(external_id="m2")
+    actions.split_message(second, actor=agent)
+    tick(now=T0 + timedelta(hours=3))
+    assert (fired(case, "sla.warning"), fired(case, "sla.breached")) == (1, 1)

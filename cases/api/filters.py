@@ -1,12 +1,23 @@
 """Filters of the case and message lists, each backed by an index the inbox uses."""
 
 import django_filters
+from django import forms
 from django.db.models import Exists, OuterRef, Q
 
 from cases.models import Case, Priority, Status
 from inbox.models import Direction, Message
 
 SENTIMENTS = [("negative", "negative"), ("neutral", "neutral"), ("positive", "positive")]
+MAX_ID = 2**63 - 1  # a bigger number reaches the database as an overflow (500), not a miss
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A row id: a whole number the database can hold, else a 400."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
 
 
 def text_query(value: str) -> Q:
@@ -25,7 +36,7 @@ class CaseFilter(django_filters.FilterSet):
     tier = django_filters.CharFilter(field_name="tier_id")
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
     assignee = django_filters.CharFilter(method="filter_assignee", help_text="id, 'me' or 'none'")
-    team = django_filters.NumberFilter(field_name="team_id")
+    team = IdFilter(field_name="team_id")
     account = django_filters.CharFilter(field_name="account__slug")
     sentiment = django_filters.ChoiceFilter(choices=SENTIMENTS)
     q = django_filters.CharFilter(method="filter_q", help_text="text search")
@@ -41,6 +52,8 @@ class CaseFilter(django_filters.FilterSet):
         if value == "none":
             return queryset.filter(assignee__isnull=True)
         if value.isdigit():
+            if int(value) > MAX_ID:
+                return queryset.none()
             return queryset.filter(assignee_id=int(value))
         return queryset.filter(assignee__username=value)
 
@@ -49,7 +62,7 @@ class CaseFilter(django_filters.FilterSet):
 
 
 class MessageFilter(django_filters.FilterSet):
-    case = django_filters.NumberFilter(field_name="case_id")
+    case = IdFilter(field_name="case_id")
     account = django_filters.CharFilter(field_name="account__slug")
     direction = django_filters.ChoiceFilter(choices=Direction.choices)
     sentiment = django_filters.ChoiceFilter(field_name="sentiment_label", choices=SENTIMENTS)

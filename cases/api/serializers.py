@@ -120,7 +120,15 @@ class CaseEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = CaseEvent
         fields = [
-            "id", "kind", "actor", "at", "before", "after", "text", "is_automatic", "message",
+            "id",
+            "kind",
+            "actor",
+            "at",
+            "before",
+            "after",
+            "text",
+            "is_automatic",
+            "message",
         ]
         read_only_fields = fields
 
@@ -171,8 +179,20 @@ class ContactSerializer(serializers.ModelSerializer):
     class Meta:
         model = Contact
         fields = [
-            "id", "channel", "external_id", "handle", "name", "followers", "tier", "owner",
-            "lifecycle_stage", "health", "bad_experiences", "language", "created_at", "history",
+            "id",
+            "channel",
+            "external_id",
+            "handle",
+            "name",
+            "followers",
+            "tier",
+            "owner",
+            "lifecycle_stage",
+            "health",
+            "bad_experiences",
+            "language",
+            "created_at",
+            "history",
         ]
         read_only_fields = fields
 

@@ -19,7 +19,13 @@ from cases.api import serializers as s
 from cases.api.filters import CaseFilter, MessageFilter
 from cases.api.permissions import CanViewCase, IsAgent
 from cases.models import Case, CaseEvent
-from cases.permissions import ActionError, Forbidden, check_can_assign, check_can_work, is_supervisor
+from cases.permissions import (
+    ActionError,
+    Forbidden,
+    check_can_assign,
+    check_can_work,
+    is_supervisor,
+)
 from inbox.models import Contact, Message
 
 User = get_user_model()
@@ -60,6 +66,13 @@ class MessagePagination(CursorPagination):
 
 def visible_cases(user):
     return Case.objects.for_user(user).select_related("account", "contact", "assignee")
+
+
+def case_row(case: Case) -> dict:
+    """The row of a case a user just acted on; it may have left their view meanwhile (an
+    agent handing their own case of another team to a member of that team)."""
+    case = Case.objects.select_related("account", "contact", "assignee").get(pk=case.pk)
+    return s.CaseSerializer(case).data
 
 
 def run(operation, *args, **kwargs):
@@ -110,8 +123,7 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
         return case
 
     def _answer(self, case, code=status.HTTP_200_OK):
-        case = visible_cases(self.request.user).get(pk=case.pk)
-        return Response(s.CaseSerializer(case).data, status=code)
+        return Response(case_row(case), status=code)
 
     @extend_schema(request=s.ReplyInput, responses=s.MessageSerializer)
     @action(detail=True, methods=["post"])
@@ -133,7 +145,9 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def status(self, request, pk=None):
         data = self._valid(s.StatusInput)
-        return self._answer(run(actions.set_status, self._case(), data["status"], actor=request.user))
+        return self._answer(
+            run(actions.set_status, self._case(), data["status"], actor=request.user)
+        )
 
     @extend_schema(request=s.PriorityInput, responses=s.CaseSerializer)
     @action(detail=True, methods=["post"])
@@ -203,8 +217,7 @@ class MessageViewSet(viewsets.ReadOnlyModelViewSet):
             raise ValidationError({"error": "that message is not in a case"})
         run(check_can_work, request.user, message.case)
         case = run(actions.split_message, message, actor=request.user)
-        case = visible_cases(request.user).get(pk=case.pk)
-        return Response(s.CaseSerializer(case).data, status=status.HTTP_201_CREATED)
+        return Response(case_row(case), status=status.HTTP_201_CREATED)
 
 
 class ContactViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -102,6 +102,4 @@ class GenericConnector(Connector):
             raise PayloadError("body is an empty list")
         if len(items) > MAX_ITEMS:
             raise PayloadError(f"at most {MAX_ITEMS} messages per delivery")
-        return ParseResult(
-            messages=[parse_item(item, f"[{i}]") for i, item in enumerate(items)]
-        )
+        return ParseResult(messages=[parse_item(item, f"[{i}]") for i, item in enumerate(items)])

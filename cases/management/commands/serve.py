@@ -49,15 +49,23 @@ class Command(BaseCommand):
         stop = threading.Event()
         if not no_background and settings.CAREMGR_TASKS_INLINE:
             threading.Thread(
-                target=background_loop, args=(stop, interval), name="caremgr-background",
+                target=background_loop,
+                args=(stop, interval),
+                name="caremgr-background",
                 daemon=True,
             ).start()
         self.stdout.write(f"caremgr on http://{host}:{port}/  (Ctrl-C stops)")
         started = time.monotonic()
         try:
             CommandLineInterface().run(
-                ["--bind", host, "--port", str(port), "--proxy-headers",
-                 settings.ASGI_APPLICATION.replace(".application", ":application")]
+                [
+                    "--bind",
+                    host,
+                    "--port",
+                    str(port),
+                    "--proxy-headers",
+                    settings.ASGI_APPLICATION.replace(".application", ":application"),
+                ]
             )
         finally:
             stop.set()
