@@ -20,7 +20,7 @@ pytest_plugins = ["tests.fake_platform"]
 
 # Threads see only committed rows. A transactional test empties the tables afterwards; limited
 # to inbox's, the tiers seeded by migrations stay for the tests that follow on this worker.
-committed = pytest.mark.django_db(transaction=True, available_apps=["inbox"])
+committed = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
