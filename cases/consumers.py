@@ -6,6 +6,8 @@ what. A browser that reconnects sends `{"type": "catchup", "since": <seq>}` and 
 current rows of every visible case changed since then.
 """
 
+import json
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -66,13 +68,23 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         for group in getattr(self, "joined", ()):
             await self.channel_layer.group_discard(group, self.channel_name)
 
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """A frame that is not JSON text is ignored like any other unknown frame; left to
+        the base class it raises and takes the socket down."""
+        try:
+            content = json.loads(text_data) if text_data is not None else None
+        except ValueError:
+            content = None
+        await self.receive_json(content, **kwargs)
+
     async def receive_json(self, content, **kwargs):
         if not isinstance(content, dict):
             return
         kind = content.get("type")
         if kind == "presence":
             case_id, state = content.get("case"), content.get("state")
-            if not isinstance(case_id, int) or state not in presence.STATES:
+            # type(), not isinstance(): JSON true is a bool, and a bool is an int (case 1).
+            if type(case_id) is not int or state not in presence.STATES:
                 await self.send_json({"type": "error", "error": "presence needs case and state"})
                 return
             if await _visible_case(self.user, case_id) is None:
@@ -81,7 +93,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self._presence(case_id, state)
         elif kind == "catchup":
             since = content.get("since")
-            if not isinstance(since, int) or since < 0:
+            if type(since) is not int or since < 0:
                 await self.send_json({"type": "error", "error": "catchup needs since"})
                 return
             await self.send_json(await _catchup(self.user, since))

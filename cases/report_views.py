@@ -149,7 +149,7 @@ def reports(request):
             "last_day": (end - timedelta(microseconds=1)).date(),
             "end": end,
             "totals": _totals(days, ages),
-            "generated": now,
+            "generated": now.replace(microsecond=0),
             "charts": dashboard_charts(report, rows, days, ages, list(Tier.objects.all())),
             "sla_csv": f"/api/v1/reports/sla.csv?{period}&group_by={group_by}",
             "cases_csv": f"/api/v1/reports/cases.csv?{period}",

@@ -37,7 +37,6 @@ from django.db.models import (
     Count,
     DateTimeField,
     F,
-    FloatField,
     Q,
     QuerySet,
     Value,
@@ -47,11 +46,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cases.models import OPEN_STATUSES, Case, ResponseTime, Team
-from cases.reports_percentiles import (
-    fetched_percentiles,
-    has_native_percentiles,
-    native_annotations,
-)
+from cases.reports_percentiles import group_percentiles
 from inbox.models import Account
 
 GROUP_BYS = ("tier", "account", "team", "agent", "platform")
@@ -116,6 +111,7 @@ def first_response_outcome(now: datetime) -> tuple[Q, Q]:
 
 
 def breached_case(missed_first_response: Q) -> Q:
+    """A case that missed any target: flagged by the monitor, or visibly late (see module)."""
     return (
         Q(breach_count__gt=0)
         | missed_first_response
@@ -124,15 +120,6 @@ def breached_case(missed_first_response: Q) -> Q:
             resolution_due__isnull=False,
             resolved_at__gt=F("resolution_due"),
         )
-    )
-
-
-def resolved_seconds():
-    """Resolution time of the cases resolved now (a reopened case keeps a stale value)."""
-    return models.Case(
-        When(resolved_at__isnull=False, then=F("resolution_seconds")),
-        default=None,
-        output_field=FloatField(),
     )
 
 
@@ -149,86 +136,62 @@ def sla_report(
         raise ValueError(f"group_by must be one of {', '.join(GROUP_BYS)}")
     now = now or timezone.now()
     key = CASE_KEYS[group_by]
-    rows = _case_figures(period_cases(start, end), key, now)
-    responses = ResponseTime.objects.filter(
-        kind=ResponseTime.NEXT, at__gte=start, at__lt=end
-    ).order_by()
-    next_times = _percentiles(responses, RESPONSE_KEYS[group_by], F("seconds"), "next")
-
-    groups: dict = {}
-    for row in rows:
-        groups[row["key"]] = _group(row)
-    for raw_key, times in next_times.items():
-        group = groups.setdefault(raw_key, _group({"key": raw_key}))
-        group["next_response"] = times
-    labels = group_labels(group_by, groups.keys())
-    result = []
-    for raw_key, group in groups.items():
-        group["key"] = labels[raw_key]
-        result.append(group)
-    result.sort(key=lambda g: (-g["cases"], g["key"]))
+    cases = period_cases(start, end)
+    responses = ResponseTime.objects.filter(kind=ResponseTime.NEXT, at__gte=start, at__lt=end)
+    counts = _counts(cases, key, now)
+    times = {
+        "first_response": group_percentiles(cases, key, F("first_response_seconds")),
+        # Resolved now: a reopened case keeps the resolution_seconds of its last resolution.
+        "resolution": group_percentiles(
+            cases.filter(resolved_at__isnull=False), key, F("resolution_seconds")
+        ),
+        "next_response": group_percentiles(responses, RESPONSE_KEYS[group_by], F("seconds")),
+    }
+    keys = set(counts).union(*times.values())
+    labels = group_labels(group_by, keys)
+    groups = [
+        _group(labels[k], counts.get(k, {}), {name: found.get(k) for name, found in times.items()})
+        for k in keys
+    ]
+    groups.sort(key=lambda g: (-g["cases"], g["key"]))
     return {
         "from": start.isoformat(),
         "to": end.isoformat(),
         "group_by": group_by,
-        "groups": result,
+        "groups": groups,
     }
 
 
-def _case_figures(cases: QuerySet, key: str, now: datetime) -> list[dict]:
-    """One grouped query for the counts (and, on PostgreSQL, the percentiles)."""
-    cases = cases.annotate(sla_answered=sla_answered_at())
+def _counts(cases: QuerySet, key: str, now: datetime) -> dict:
+    """{group key: counts} in one grouped query (hashed, and parallel on PostgreSQL)."""
     met, missed = first_response_outcome(now)
-    annotations = {
-        "cases": Count("pk"),
-        "responded": Count("pk", filter=Q(first_response_at__isnull=False)),
-        "met": Count("pk", filter=met),
-        "missed": Count("pk", filter=missed),
-        "breaches": Count("pk", filter=breached_case(missed)),
-    }
-    native = has_native_percentiles(cases)
-    if native:
-        annotations.update(native_annotations("first", F("first_response_seconds")))
-        annotations.update(native_annotations("resolution", resolved_seconds()))
-    rows = list(cases.values(key).annotate(**annotations).order_by())
-    for row in rows:
-        row["key"] = row.pop(key)
-    if not native:
-        first = fetched_percentiles(cases, F(key), F("first_response_seconds"))
-        resolution = fetched_percentiles(cases, F(key), resolved_seconds())
-        for row in rows:
-            for prefix, found in (("first", first), ("resolution", resolution)):
-                times = found.get(row["key"], {})
-                row[f"{prefix}_median"] = times.get("median")
-                row[f"{prefix}_p90"] = times.get("p90")
-    return rows
+    rows = (
+        cases.annotate(sla_answered=sla_answered_at())
+        .values(key)
+        .annotate(
+            cases=Count("pk"),
+            responded=Count("pk", filter=Q(first_response_at__isnull=False)),
+            met=Count("pk", filter=met),
+            missed=Count("pk", filter=missed),
+            breaches=Count("pk", filter=breached_case(missed)),
+        )
+        .order_by()
+    )
+    return {row.pop(key): row for row in rows}
 
 
-def _percentiles(queryset: QuerySet, key: str, value, prefix: str) -> dict:
-    """{key: {"median", "p90"}} of `value` per `key` on either backend."""
-    if not has_native_percentiles(queryset):
-        return fetched_percentiles(queryset, F(key), value)
-    rows = queryset.values(key).annotate(**native_annotations(prefix, value)).order_by()
+def _group(key: str, counts: dict, times: dict) -> dict:
+    met, missed = counts.get("met", 0), counts.get("missed", 0)
+    empty = {"median": None, "p90": None}
     return {
-        row[key]: {"median": row[f"{prefix}_median"], "p90": row[f"{prefix}_p90"]} for row in rows
-    }
-
-
-def _group(row: dict) -> dict:
-    met, missed = row.get("met", 0), row.get("missed", 0)
-    counted = met + missed
-    return {
-        "key": row["key"],
-        "cases": row.get("cases", 0),
-        "responded": row.get("responded", 0),
-        "first_response": {"median": row.get("first_median"), "p90": row.get("first_p90")},
-        "resolution": {
-            "median": row.get("resolution_median"),
-            "p90": row.get("resolution_p90"),
-        },
-        "next_response": {"median": None, "p90": None},
-        "attainment": round(met * 100 / counted, 2) if counted else None,
-        "breaches": row.get("breaches", 0),
+        "key": key,
+        "cases": counts.get("cases", 0),
+        "responded": counts.get("responded", 0),
+        "first_response": times["first_response"] or empty,
+        "resolution": times["resolution"] or empty,
+        "next_response": times["next_response"] or empty,
+        "attainment": round(met * 100 / (met + missed), 2) if met + missed else None,
+        "breaches": counts.get("breaches", 0),
     }
 
 

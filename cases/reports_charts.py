@@ -219,11 +219,15 @@ FIRST_RESPONSE_BARS = 15
 def _first_response(report: dict, rows: list[dict], tiers: list) -> Chart:
     by_tier = report["group_by"] == "tier"
     targets = {t.slug: t.first_response_minutes * 60 for t in tiers}
-    shown = [
+    answered = [
         (group, row)
         for group, row in zip(report["groups"], rows, strict=True)
         if group["first_response"]["median"] is not None
-    ][:FIRST_RESPONSE_BARS]
+    ]
+    shown = answered[:FIRST_RESPONSE_BARS]
+    title = f"Median first response per {report['group_by']}"
+    if len(answered) > len(shown):
+        title += f" ({len(shown)} with most cases)"
     parts = [
         f"{g['key']} {human_duration(g['first_response']['median'])}"
         + (
@@ -248,7 +252,7 @@ def _first_response(report: dict, rows: list[dict], tiers: list) -> Chart:
         lines = [line for line in lines if line[0] <= top * 1.5]
     return Chart(
         slug="first-response",
-        title=f"Median first response per {report['group_by']}",
+        title=title,
         description=description + ".",
         y_label="median first response",
         x_label=report["group_by"],

@@ -92,18 +92,15 @@ def _inline_background_work(settings, request):
         settings.CAREMGR_TASKS_INLINE = True
 
 
-@pytest.fixture(autouse=True)
-def _seeded_tiers(request):
-    """Transactional tests end by emptying every table, the seeded tiers too: every test
-    that uses the database starts with the tiers the migration seeds."""
-    marker = request.node.get_closest_marker("django_db")
-    names = set(request.fixturenames)
-    if marker is None and not names & {"db", "transactional_db"}:
-        return
-    transactional = "transactional_db" in names or (
-        marker is not None and marker.kwargs.get("transaction")
+def _is_transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return "transactional_db" in getattr(item, "fixturenames", ()) or (
+        marker is not None and bool(marker.kwargs.get("transaction"))
     )
-    request.getfixturevalue("transactional_db" if transactional else "db")
+
+
+def seed_tiers() -> None:
+    """The tiers the migration seeds (transactional tests end by emptying every table)."""
     import importlib
 
     from django.apps import apps
@@ -112,3 +109,21 @@ def _seeded_tiers(request):
 
     if Tier.objects.count() < 4:
         importlib.import_module("cases.migrations.0003_seed_tiers").seed(apps, None)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a transactional test's flush, put the seeded tiers back for whatever runs next
+    on this worker, module-scoped fixtures included."""
+    yield
+    if _is_transactional(item):
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            seed_tiers()
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Users are made in many tests; the production hasher would take most of the run."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

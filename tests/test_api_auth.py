@@ -11,6 +11,12 @@ pytestmark = pytest.mark.django_db
 TOKEN_URL = "/api/v1/auth/token/"
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Users are made per test; the production hasher would take most of the run."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def agent(db):
     team = Team.objects.create(name="Care", slug="care")

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 
 from cases import actions
@@ -21,6 +22,12 @@ MESSAGE_FIELDS = {
     "id", "case", "external_id", "direction", "text", "author", "created_at", "language",
     "sentiment",
 }  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Users are made per test; the production hasher would take most of the run."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -319,18 +326,12 @@ def test_bad_action_input_is_a_400_with_a_json_error(api, inbox, action, data, k
     if data.get("into") == "SELF":
         data = {"into": case_id}
     if data.get("agent") == "NOBODY":
-        data = {"agent": make_user_without_role("norole").pk}
+        data = {"agent": get_user_model().objects.create_user("norole").pk}
     before = timeline_kinds(case_id)
     answer = post(api, f"/api/v1/cases/{case_id}/{action}/", data)
     assert answer.status_code == 400, answer.content
     assert key in answer.json()
     assert timeline_kinds(case_id) == before
-
-
-def make_user_without_role(username):
-    from django.contrib.auth import get_user_model
-
-    return get_user_model().objects.create_user(username, password="pw-" + username)
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Users are made per test; the production hasher would take most of the run."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _offline(monkeypatch):
     monkeypatch.setattr("inbox.outbound.outbox.queue_send", lambda message_id: None)
 

@@ -21,6 +21,12 @@ SEES = {
 
 
 @pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Users are made per test; the production hasher would take most of the run."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _offline(monkeypatch):
     monkeypatch.setattr("inbox.outbound.outbox.queue_send", lambda message_id: None)
 
@@ -183,3 +189,17 @@ def test_contacts_follow_case_visibility(world, role):
             assert [row["id"] for row in answer.json()["history"]] == [case.pk]
         else:
             assert answer.status_code in (403, 404)
+
+
+def test_agent_splits_a_message_off_her_case_of_another_team(
+    world, django_capture_on_commit_callbacks
+):
+    """The new case belongs to team B and nobody: ann no longer sees it, yet gets its row."""
+    case = world["cases"]["b_ann"]
+    with django_capture_on_commit_callbacks(execute=True):
+        post_generic(Client(), case.account, [customer("c2", "cat")])
+    second = case.messages.get(external_id="c2")
+    answer = post(client_of(world, "ann"), f"/api/v1/messages/{second.pk}/split/", {})
+    assert answer.status_code == 201, answer.content
+    fresh = Case.objects.get(pk=answer.json()["id"])
+    assert (fresh.team_id, fresh.assignee_id, fresh.message_count) == (case.team_id, None, 1)

@@ -9,10 +9,16 @@ from caremgr.asgi import application
 from cases.models import Case, CaseEvent, Team
 from tests.conftest import generic_message, make_account, make_user, post_generic
 
-# Committed transactions (events go out on commit); the seeded tiers come back each test.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Committed transactions: events go out on commit (conftest puts the seeded tiers back).
+pytestmark = pytest.mark.django_db(transaction=True)
 
 ORIGIN = (b"origin", b"http://testserver")
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Users are made per test; the production hasher would take most of the run."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -140,6 +146,23 @@ async def test_a_reply_through_the_api_reaches_the_team_as_message_created(conne
     assert got[-1]["row"]["message_count"] == 2
 
 
+async def test_assigning_to_an_agent_of_another_team_tells_them_and_the_team(connect, world):
+    await deliver(world["acme"], said("m1", "dana"))
+    case = await Case.objects.aget()
+    ann, bob = (await connect("ann"))[1], (await connect("bob"))[1]
+
+    def reassign():
+        client = Client()
+        client.force_login(world["sue"])
+        url = f"/api/v1/cases/{case.pk}/assign/"
+        return client.post(url, {"agent": world["bob"].pk}, content_type="application/json")
+
+    assert (await sync_to_async(reassign)()).status_code == 200
+    for socket in (ann, bob):
+        update = (await frames(socket, until="case.updated"))[-1]
+        assert (update["case"], update["row"]["assignee"]) == (case.pk, world["bob"].pk)
+
+
 async def test_presence_is_shown_to_teammates_naming_the_agent(connect, world):
     await deliver(world["acme"], said("m1", "dana"))
     case = await Case.objects.aget()
@@ -181,6 +204,24 @@ async def test_malformed_frames_get_an_error_and_keep_the_socket(connect, frame)
     socket = (await connect("ann"))[1]
     await socket.send_json_to(frame)
     assert (await socket.receive_json_from(timeout=2))["type"] == "error"
+    await socket.send_json_to({"type": "ping"})
+    assert await socket.receive_json_from(timeout=2) == {"type": "pong"}
+
+
+@pytest.mark.django_db(transaction=True, reset_sequences=True)
+async def test_presence_case_true_is_not_taken_for_case_one(connect, world):
+    await deliver(world["acme"], said("m1", "dana"))
+    assert await Case.objects.filter(pk=1).aexists()
+    ann, ada = (await connect("ann"))[1], (await connect("ada"))[1]
+    await ann.send_json_to({"type": "presence", "case": True, "state": "viewing"})
+    assert (await ann.receive_json_from(timeout=2))["type"] == "error"
+    assert await ada.receive_nothing(timeout=0.5)
+
+
+@pytest.mark.parametrize("raw", [{"text_data": "not json {"}, {"bytes_data": b"\x00\x01"}])
+async def test_frames_that_are_not_json_are_ignored_and_keep_the_socket(connect, raw):
+    socket = (await connect("ann"))[1]
+    await socket.send_to(**raw)
     await socket.send_json_to({"type": "ping"})
     assert await socket.receive_json_from(timeout=2) == {"type": "pong"}
 

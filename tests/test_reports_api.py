@@ -204,3 +204,21 @@ def test_admins_may_read_reports(client):
     make_account(slug="acme")
     client.force_login(make_user("ada", "admin"))
     assert client.get(SLA).status_code == 200
+
+
+def test_cases_csv_streams_chunk_by_chunk_under_asgi(world):
+    """Under daphne the rows go out as an async iterator, read in the database's thread."""
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    client = AsyncClient()
+    async_to_sync(client.aforce_login)(world["supervisor"])
+    response = async_to_sync(client.get)(CASES_CSV, NOVEMBER_3)
+
+    assert response.status_code == 200 and response.is_async
+
+    async def body():
+        return b"".join([chunk async for chunk in response.streaming_content])
+
+    rows = list(csv.DictReader(io.StringIO(async_to_sync(body)().decode())))
+    assert len(rows) == 6 and list(rows[0]) == CASE_COLUMNS

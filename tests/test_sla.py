@@ -1,11 +1,12 @@
 """SLA clocks as an agent sees them: due times per tier, business hours, pauses, the monitor."""
 
+import threading
 from datetime import UTC, datetime, time, timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from cases import actions
@@ -264,3 +265,27 @@ def test_splitting_a_message_off_a_breached_case_does_not_breach_it_again(clock,
     actions.split_message(second, actor=agent)
     tick(now=T0 + timedelta(hours=3))
     assert (fired(case, "sla.warning"), fired(case, "sla.breached")) == (1, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_monitors_at_once_fire_each_warning_and_breach_once(needs_postgres, clock):
+    account = make_account()
+    cases = [deliver(account, f"m{n}", author=f"u{n}") for n in range(20)]
+    barrier, results = threading.Barrier(3), []
+
+    def monitor():
+        try:
+            barrier.wait()
+            results.append(tick(now=T0 + timedelta(hours=2)))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=monitor) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sum(r.breaches for r in results) == sum(r.warnings for r in results) == len(cases)
+    for case in cases:
+        assert (fired(case, "sla.warning"), fired(case, "sla.breached")) == (1, 1)
+    assert set(Case.objects.values_list("breach_count", flat=True)) == {1}

@@ -24,7 +24,7 @@ _slugs = itertools.count()
 
 @pytest.fixture(autouse=True)
 def _no_sending(monkeypatch):
-    """Replies are queued, never sent: the outbox is a colleague's unit."""
+    """Replies are queued, never sent: these tests stay offline."""
     monkeypatch.setattr("inbox.outbound.outbox.queue_send", lambda message_id: None)
 
 

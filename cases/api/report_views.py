@@ -92,7 +92,9 @@ class ReportView(APIView):
 
 class SlaReportView(ReportView):
     @extend_schema(
-        parameters=[*PERIOD_PARAMETERS, GROUP_BY_PARAMETER], responses=OpenApiTypes.OBJECT
+        operation_id="reports_sla",
+        parameters=[*PERIOD_PARAMETERS, GROUP_BY_PARAMETER],
+        responses=OpenApiTypes.OBJECT,
     )
     def get(self, request):
         start, end = read_period(request)
@@ -101,6 +103,7 @@ class SlaReportView(ReportView):
 
 class SlaReportCsvView(ReportView):
     @extend_schema(
+        operation_id="reports_sla_csv",
         parameters=[*PERIOD_PARAMETERS, GROUP_BY_PARAMETER],
         responses={(200, "text/csv"): OpenApiTypes.STR},
     )
@@ -108,7 +111,8 @@ class SlaReportCsvView(ReportView):
         start, end = read_period(request)
         report = sla_report(start, end, read_group_by(request))
         response = HttpResponse(
-            "".join(csv_lines(SLA_COLUMNS, sla_rows(report))), content_type="text/csv"
+            "".join(csv_lines(SLA_COLUMNS, sla_rows(report))),
+            content_type="text/csv; charset=utf-8",
         )
         name = attachment_name(f"sla-{report['group_by']}", start, end)
         response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -116,12 +120,16 @@ class SlaReportCsvView(ReportView):
 
 
 class CasesCsvView(ReportView):
-    @extend_schema(parameters=PERIOD_PARAMETERS, responses={(200, "text/csv"): OpenApiTypes.STR})
+    @extend_schema(
+        operation_id="reports_cases_csv",
+        parameters=PERIOD_PARAMETERS,
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
     def get(self, request):
         start, end = read_period(request)
         response = StreamingHttpResponse(
             streamed(request, csv_lines(CASE_COLUMNS, case_rows(start, end))),
-            content_type="text/csv",
+            content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = (
             f'attachment; filename="{attachment_name("cases", start, end)}"'
