@@ -382,16 +382,22 @@ def test_docs_page_is_html_for_a_logged_in_user(api, world):
     assert answer["Content-Type"].startswith("text/html")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DRF's CursorPagination keys on the first ordering field only and pages through "
-    "ties by an offset capped at offset_cutoff (1000): with ordering=priority (four values) a "
-    "large inbox repeats the same page forever; needs a keyset cursor over (field, -id)",
-)
-def test_ordering_by_priority_pages_past_long_runs_of_ties(api, many, monkeypatch, world):
-    from cases.api.views import CasePagination
-
-    monkeypatch.setattr(CasePagination, "offset_cutoff", 2)  # stands for 1000 at 1/500 scale
-    Case.objects.update(priority="P3")
-    ids = [row["id"] for row in walk(api, "/api/v1/cases/?ordering=priority&page_size=1")]
+@pytest.mark.parametrize("ordering", ["priority", "-priority", "sla_due", "-updated_at"])
+def test_every_ordering_pages_through_long_runs_of_ties_without_repeats(
+    api, many, world, ordering
+):
+    Case.objects.update(priority="P3", updated_at=Case.objects.first().updated_at)
+    ids = [row["id"] for row in walk(api, f"/api/v1/cases/?ordering={ordering}&page_size=1")]
     assert sorted(ids) == sorted(many)
+
+
+def test_a_cursor_that_was_not_made_by_the_list_is_a_clear_400(api, world):
+    answer = api.get("/api/v1/cases/?cursor=not-a-cursor")
+    assert answer.status_code == 400
+    assert "cursor" in answer.json()
+
+
+def test_an_unknown_ordering_is_a_clear_400(api, world):
+    answer = api.get("/api/v1/cases/?ordering=text")
+    assert answer.status_code == 400
+    assert "ordering" in answer.json()

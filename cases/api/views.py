@@ -1,22 +1,19 @@
 """REST API views: parse, check permission, call one operation, render."""
 
-from datetime import UTC, datetime
-
 from django.contrib.auth import get_user_model
-from django.db.models import DateTimeField, Prefetch, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from cases import actions, knowledge
 from cases.api import serializers as s
 from cases.api.filters import CaseFilter, MessageFilter
+from cases.api.pagination import CaseKeysetPagination
 from cases.api.permissions import CanViewCase, IsAgent
 from cases.models import Case, CaseEvent
 from cases.permissions import (
@@ -29,32 +26,6 @@ from cases.permissions import (
 from inbox.models import Contact, Message
 
 User = get_user_model()
-
-
-class CasePagination(CursorPagination):
-    ordering = "-updated_at"
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-
-class CaseOrdering(OrderingFilter):
-    """`sla_due` pages on a stand-in that is never null: a cursor cannot point at a null
-    position, and cases without a due time (resolved, closed) belong at the end."""
-
-    STAND_IN = {"sla_due": "sla_rank", "-sla_due": "-sla_rank"}
-    NO_DUE = datetime(9999, 12, 31, tzinfo=UTC)
-
-    def get_ordering(self, request, queryset, view):
-        ordering = super().get_ordering(request, queryset, view)
-        return [self.STAND_IN.get(field, field) for field in ordering] if ordering else ordering
-
-    def filter_queryset(self, request, queryset, view):
-        ordering = self.get_ordering(request, queryset, view) or ()
-        if any(field.lstrip("-") == "sla_rank" for field in ordering):
-            due = Coalesce("sla_due", Value(self.NO_DUE), output_field=DateTimeField())
-            queryset = queryset.annotate(sla_rank=due)
-        return super().filter_queryset(request, queryset, view)
 
 
 class MessagePagination(CursorPagination):
@@ -100,10 +71,7 @@ def find_agent(value, request):
 class CaseViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [CanViewCase]
     filterset_class = CaseFilter
-    pagination_class = CasePagination
-    filter_backends = [*viewsets.ReadOnlyModelViewSet.filter_backends, CaseOrdering]
-    ordering_fields = ["priority", "updated_at", "sla_due", "created_at"]
-    ordering = ["-updated_at"]
+    pagination_class = CaseKeysetPagination
 
     def get_queryset(self):
         queryset = visible_cases(self.request.user)
