@@ -383,9 +383,7 @@ def test_docs_page_is_html_for_a_logged_in_user(api, world):
 
 
 @pytest.mark.parametrize("ordering", ["priority", "-priority", "sla_due", "-updated_at"])
-def test_every_ordering_pages_through_long_runs_of_ties_without_repeats(
-    api, many, world, ordering
-):
+def test_every_ordering_pages_through_long_runs_of_ties_without_repeats(api, many, world, ordering):
     Case.objects.update(priority="P3", updated_at=Case.objects.first().updated_at)
     ids = [row["id"] for row in walk(api, f"/api/v1/cases/?ordering={ordering}&page_size=1")]
     assert sorted(ids) == sorted(many)
