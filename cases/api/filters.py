@@ -2,6 +2,7 @@
 
 import django_filters
 from django import forms
+from django.core.validators import RegexValidator
 from django.db.models import Exists, OuterRef, Q
 
 from cases.models import Case, Priority, Status
@@ -36,14 +37,39 @@ class CaseFilter(django_filters.FilterSet):
     tier = django_filters.CharFilter(field_name="tier_id")
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
     assignee = django_filters.CharFilter(method="filter_assignee", help_text="id, 'me' or 'none'")
-    team = IdFilter(field_name="team_id")
+    team = django_filters.CharFilter(
+        method="filter_team",
+        help_text="id or 'none'",
+        validators=[RegexValidator(r"^(?i:none|[1-9][0-9]{0,17})$", "a team id or 'none'")],
+    )
     account = django_filters.CharFilter(field_name="account__slug")
+    platform = django_filters.CharFilter(field_name="channel")
     sentiment = django_filters.ChoiceFilter(choices=SENTIMENTS)
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     q = django_filters.CharFilter(method="filter_q", help_text="text search")
 
     class Meta:
         model = Case
-        fields = ["status", "tier", "priority", "assignee", "team", "account", "sentiment", "q"]
+        fields = [
+            "status",
+            "tier",
+            "priority",
+            "assignee",
+            "team",
+            "account",
+            "platform",
+            "sentiment",
+            "created_after",
+            "created_before",
+            "q",
+        ]
+
+    def filter_team(self, queryset, name, value):
+        value = value.strip().lower()
+        if value == "none":
+            return queryset.filter(team__isnull=True)
+        return queryset.filter(team_id=int(value))
 
     def filter_assignee(self, queryset, name, value):
         value = value.strip().lower()

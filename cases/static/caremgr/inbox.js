@@ -29,6 +29,12 @@ function belongs(row) {
     if (wanted && String(row[key]) !== wanted) return false;
   }
   if (params.get("account") && row.account !== params.get("account")) return false;
+  if (params.get("platform") && row.platform !== params.get("platform")) return false;
+  const team = (params.get("team") || "").toLowerCase();
+  if (team && String(row.team ?? "none") !== team) return false;
+  const created = new Date(row.created_at).getTime();
+  if (params.get("created_after") && created < new Date(params.get("created_after")).getTime()) return false;
+  if (params.get("created_before") && created >= new Date(params.get("created_before")).getTime()) return false;
   const q = (params.get("q") || "").trim().toLowerCase();
   if (q) {
     const hay = `${row.contact.handle} ${row.contact.name} ${row.last_message_preview}`.toLowerCase();
