@@ -179,6 +179,7 @@ class Case(models.Model):
     priority_reason = models.CharField(max_length=500, blank=True)
     is_priority_manual = models.BooleanField(default=False)
     priority_floor = models.CharField(max_length=2, choices=Priority.choices, blank=True)
+    priority_floor_source = models.CharField(max_length=20, default="routing", blank=True)
     required_skills = models.JSONField(default=list, blank=True)
     tags = models.JSONField(default=list, blank=True)
     language = models.CharField(max_length=8, blank=True)

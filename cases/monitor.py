@@ -96,6 +96,8 @@ def fire(pk: int, now) -> tuple[int, int]:
                 *sla.SLA_FIELDS,
                 "breach_count",
                 "priority",
+                "priority_floor",
+                "priority_floor_source",
                 "assignee",
                 "previous_assignee",
             ]
@@ -118,6 +120,8 @@ def _breach_actions(case: Case, now) -> list:
         level = LEVELS.index(case.priority)
         if level > 0:
             before, case.priority = case.priority, LEVELS[level - 1]
+            # The raise stays as a floor, so the next message's re-score keeps it.
+            case.priority_floor, case.priority_floor_source = case.priority, "SLA breach"
             done.append(
                 event(
                     case,

@@ -21,7 +21,8 @@ Levels: P1 from 60, P2 from 35, P3 from 10, P4 below. With these, an angry (−0
 from a 48k-follower high-touch customer is P1 on its own (65), a neutral mid-touch message is P3,
 and a thank-you on tech-touch is P4. Positive sentiment adds nothing but never subtracts: "thanks,
 but where is my refund?" still needs an answer, so politeness must not push it down the queue.
-A routing rule's floor can raise the level (never the score) and the reason says so.
+A floor (from a routing rule, or left by an SLA breach) can raise the level, never the
+score, and the reason says which.
 """
 
 from __future__ import annotations
@@ -117,7 +118,8 @@ class PriorityInputs:
     tier: str = "mid"  # "tech" | "low" | "mid" | "high"
     repeat_contacts: int = 0  # further inbound messages in the case + recent earlier cases
     waiting_seconds: float = 0.0  # how long the customer has waited for a response
-    floor: str = ""  # a routing rule's minimum priority, "P1".."P4" or ""
+    floor: str = ""  # a minimum priority, "P1".."P4" or ""
+    floor_source: str = "routing"  # what set the floor, named in the reason
 
     def __post_init__(self) -> None:
         if self.floor and self.floor not in PRIORITY_LEVELS:
@@ -169,7 +171,7 @@ def score(inputs: PriorityInputs) -> Score:
     level = level_for(value)
     priority = raise_level(level, inputs.floor)
     if priority != level:
-        reasons.insert(0, f"routing floor {inputs.floor}")
+        reasons.insert(0, f"{inputs.floor_source} floor {inputs.floor}")
     return Score(value=value, priority=priority, reasons=tuple(reasons))
 
 

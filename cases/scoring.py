@@ -20,6 +20,7 @@ def rescore(case: Case, *, text: str, now: datetime) -> bool:
             repeat_contacts=max(case.inbound_count - 1, 0) + case.reopen_count,
             waiting_seconds=max(waiting, 0.0),
             floor=case.priority_floor,
+            floor_source=case.priority_floor_source or "routing",
         )
     )
     case.priority_score = result.value

@@ -129,11 +129,6 @@ def test_the_floor_stays_when_the_customer_writes_again(account):
     assert not more_urgent("P2", case.priority)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="design: the monitor's breach raise is not remembered (no floor), so the next "
-    "message's re-score drops it; needs a decision on how it persists and is explained",
-)
 def test_a_priority_raised_after_an_sla_breach_survives_the_next_message(monkeypatch):
     account = make_account(slug="vip", default_tier="high")
     case = deliver(account, "m1", "Hello, a question about my plan.")
