@@ -114,6 +114,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULE = {
     "sla-monitor": {"task": "cases.tasks.sla_monitor_tick", "schedule": 15.0},
     "outbox-drain": {"task": "inbox.tasks.drain_outbox", "schedule": 10.0},
+    "redeliver-stale": {"task": "inbox.tasks.redeliver_stale", "schedule": 60.0},
 }
 
 # The one seam between inbox and cases: a stored delivery is handed to this function.

@@ -6,11 +6,14 @@ default the handler runs right after the storing transaction commits; with a que
 runs in a Celery worker.
 """
 
+import logging
 from functools import cache
 
 from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string
+
+log = logging.getLogger(__name__)
 
 
 @cache
@@ -20,16 +23,20 @@ def delivery_handler():
 
 def hand_over(delivery_id: int) -> None:
     """Process the delivery once the transaction that stored it has committed."""
-    transaction.on_commit(lambda: _dispatch(delivery_id))
+    transaction.on_commit(lambda: dispatch(delivery_id))
 
 
-def _dispatch(delivery_id: int) -> None:
+def dispatch(delivery_id: int) -> None:
+    """Process now (inline) or queue for a worker."""
     if settings.CAREMGR_TASKS_INLINE:
         delivery_handler()(delivery_id)
     else:
         from inbox.tasks import process_delivery
 
-        process_delivery.delay(delivery_id)
+        try:
+            process_delivery.delay(delivery_id)
+        except Exception:  # broker down: the stored row is picked up by redeliver_stale
+            log.warning("delivery %s stored but not queued", delivery_id, exc_info=True)
 
 
 @cache

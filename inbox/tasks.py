@@ -28,3 +28,10 @@ def drain_outbox(limit: int = 100) -> int:
     from inbox.outbound.outbox import drain_outbox as drain
 
     return drain(limit)
+
+
+@shared_task(name="inbox.tasks.redeliver_stale", ignore_result=True)
+def redeliver_stale() -> int:
+    from inbox.recovery import redeliver_stale as run
+
+    return run()

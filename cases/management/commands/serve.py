@@ -19,12 +19,14 @@ log = logging.getLogger(__name__)
 def background_loop(stop: threading.Event, interval: float) -> None:
     from cases.monitor import tick
     from inbox.outbound.outbox import drain_outbox
+    from inbox.recovery import redeliver_stale
 
     while not stop.is_set():
         try:
             close_old_connections()
             tick()
             drain_outbox()
+            redeliver_stale()
         except Exception:  # keep serving; the next pass tries again
             log.exception("background pass failed")
         finally:
