@@ -116,7 +116,8 @@ def pytest_runtest_teardown(item, nextitem):
     """After a transactional test's flush, put the seeded tiers back for whatever runs next
     on this worker, module-scoped fixtures included."""
     yield
-    if _is_transactional(item):
+    # With no next item the session's test database is already gone.
+    if nextitem is not None and _is_transactional(item):
         from pytest_django.plugin import blocking_manager_key
 
         with item.config.stash[blocking_manager_key].unblock():
