@@ -46,21 +46,49 @@ def groups_for_user(user) -> list[str]:
     return groups
 
 
-def publish(groups: list[str], payload: dict) -> None:
-    """Send after commit; a failing channel layer never breaks the operation that changed."""
+class _Flush:
+    """The after-commit callback of one transaction (savepoint): all its frames in one go."""
 
-    def send() -> None:
+    def __init__(self) -> None:
+        self.frames: list[tuple[str, dict]] = []
+
+    def __call__(self) -> None:
         layer = get_channel_layer()
-        if layer is None:
+        if layer is None or not self.frames:
             return
-        frame = {"type": "inbox.event", "event": payload}
-        for group in dict.fromkeys(groups):
-            try:
-                async_to_sync(layer.group_send)(group, frame)
-            except Exception:  # Redis down: the browser catches up on reconnect
-                log.warning("live event to %s not sent", group, exc_info=True)
+        frames = self.frames
 
-    transaction.on_commit(send)
+        async def send_all() -> None:
+            for group, frame in frames:
+                try:
+                    await layer.group_send(group, frame)
+                except Exception:  # Redis down: browsers catch up on reconnect
+                    log.warning("live event to %s not sent", group, exc_info=True)
+
+        try:
+            async_to_sync(send_all)()
+        except Exception:
+            log.warning("live events not sent", exc_info=True)
+
+
+def publish(groups: list[str], payload: dict) -> None:
+    """Send after commit; a failing channel layer never breaks the operation that changed.
+
+    Frames of one transaction are sent together by one call into the event loop: crossing
+    from sync to async costs more than the sends themselves.
+    """
+    frame = {"type": "inbox.event", "event": payload}
+    frames = [(group, frame) for group in dict.fromkeys(groups)]
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        here = set(connection.savepoint_ids)
+        for sids, callback, _robust in connection.run_on_commit:
+            if isinstance(callback, _Flush) and set(sids) == here:
+                callback.frames.extend(frames)
+                return
+    flush = _Flush()
+    flush.frames.extend(frames)
+    transaction.on_commit(flush)
 
 
 def case_row(case) -> dict:
@@ -69,24 +97,39 @@ def case_row(case) -> dict:
     return CaseSerializer(case).data
 
 
-def case_event(case, kind: str, seq: int | None) -> None:
-    """`case.created` or `case.updated` with the list row."""
-    publish(
-        groups_for_case(case), {"type": kind, "case": case.pk, "seq": seq, "row": case_row(case)}
-    )
+def case_rows(cases) -> dict[int, dict]:
+    """List rows of many cases; one serializer serves them all (building one is the cost)."""
+    from cases.api.serializers import CaseSerializer
+
+    cases = list(cases)
+    return {c.pk: row for c, row in zip(cases, CaseSerializer(cases, many=True).data, strict=True)}
 
 
-def message_created(case, message, seq: int | None) -> None:
+def message_data(messages) -> dict[int, dict]:
     from cases.api.serializers import MessageSerializer
 
+    messages = list(messages)
+    data = MessageSerializer(messages, many=True).data
+    return {m.pk: item for m, item in zip(messages, data, strict=True)}
+
+
+def case_event(case, kind: str, seq: int | None, row: dict | None = None) -> None:
+    """`case.created` or `case.updated` with the list row."""
+    row = row if row is not None else case_row(case)
+    publish(groups_for_case(case), {"type": kind, "case": case.pk, "seq": seq, "row": row})
+
+
+def message_created(
+    case, message, seq: int | None, row: dict | None = None, data: dict | None = None
+) -> None:
     publish(
         groups_for_case(case),
         {
             "type": "message.created",
             "case": case.pk,
             "seq": seq,
-            "message": MessageSerializer(message).data,
-            "row": case_row(case),
+            "message": data if data is not None else message_data([message])[message.pk],
+            "row": row if row is not None else case_row(case),
         },
     )
 

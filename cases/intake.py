@@ -107,11 +107,14 @@ def _announce(filer: Filer) -> None:
     for entry in filer.events:
         latest[entry.case_id] = max(latest.get(entry.case_id, 0), entry.pk or 0)
     created = {c.pk for c in filer.created}
+    rows = events.case_rows(filer.touched.values())
+    data = events.message_data(m for batch in filer.new_messages.values() for m in batch)
     for pk, case in filer.touched.items():
         seq = latest.get(pk)
-        events.case_event(case, "case.created" if pk in created else "case.updated", seq)
+        kind = "case.created" if pk in created else "case.updated"
+        events.case_event(case, kind, seq, row=rows[pk])
         for message in filer.new_messages.get(pk, ()):
-            events.message_created(case, message, seq)
+            events.message_created(case, message, seq, row=rows[pk], data=data[message.pk])
 
 
 def process_delivery(delivery_id: int) -> str:

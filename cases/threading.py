@@ -55,17 +55,16 @@ class CaseFinder:
             )
         earliest = min(m.created_at for m in messages) - self.window
         contact_ids = {m.contact_id for m in messages}
+        # Open and recently resolved cases of these customers, and those merged away (they
+        # redirect to the case they were merged into, followed in `_root`).
         wanted = Q(contact_id__in=contact_ids) & (
-            Q(status__in=OPEN_STATUSES) | Q(status=Status.RESOLVED, resolved_at__gte=earliest)
-        )
-        # A case merged away redirects its customer to the case it was merged into.
-        wanted |= Q(contact_id__in=contact_ids, merged_into__isnull=False) & (
-            Q(merged_into__status__in=OPEN_STATUSES)
-            | Q(merged_into__status=Status.RESOLVED, merged_into__resolved_at__gte=earliest)
+            Q(status__in=OPEN_STATUSES)
+            | Q(status=Status.RESOLVED, resolved_at__gte=earliest)
+            | Q(merged_into__isnull=False)
         )
         wanted |= Q(pk__in=set(self.case_of_message.values()))
         for case in Case.objects.filter(wanted, account=account).select_related(
-            "tier", "team", "merged_into", "account", "contact", "assignee"
+            "tier", "team", "account", "contact", "assignee"
         ):
             self.remember(case)
 
