@@ -124,7 +124,7 @@ def manage(env: dict, *args: str) -> str:
     return done.stdout
 
 
-def session_cookie(url: str) -> str:
+def session_cookie(url: str, username: str = USER, password: str = PASSWORD) -> str:
     """Log in through the login form, as a browser does."""
     import httpx
 
@@ -133,8 +133,8 @@ def session_cookie(url: str) -> str:
         answer = client.post(
             "/accounts/login/",
             data={
-                "username": USER,
-                "password": PASSWORD,
+                "username": username,
+                "password": password,
                 "csrfmiddlewaretoken": client.cookies["csrftoken"],
             },
             headers={"Referer": url + "/accounts/login/"},

@@ -75,7 +75,15 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        # Server databases keep connections open between requests (a new one costs
+        # milliseconds); health checks drop one the server has closed.
+        conn_max_age=env_int("CONN_MAX_AGE", 0 if DATABASE_URL.startswith("sqlite") else 60),
+        conn_health_checks=True,
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers work while the intake writes; IMMEDIATE avoids lock upgrades failing.
     DATABASES["default"]["OPTIONS"] = {
