@@ -41,7 +41,7 @@ format: install-test
 	$(BIN)/ruff check --fix .
 
 test: install-test lint
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	CONN_MAX_AGE=0 $(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench: install-test
 	$(BIN)/python bench/run_quick.py

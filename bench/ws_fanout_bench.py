@@ -56,13 +56,9 @@ def ms(seconds: float) -> str:
 
 
 def spread(values: list[float]) -> str:
-    values = sorted(values)
-    if not values:
-        return "no samples"
-    return (
-        f"p50 {ms(percentile(values, 0.5))}, p95 {ms(percentile(values, 0.95))}, "
-        f"max {ms(values[-1])}"
-    )
+    values = sorted(values) or [float("nan")]
+    p50, p95 = percentile(values, 0.5), percentile(values, 0.95)
+    return f"p50 {ms(p50)}, p95 {ms(p95)}, max {ms(values[-1])}"
 
 
 def process_cpu(pid: int) -> float:
@@ -111,14 +107,8 @@ class Server:
 
 
 def manage(env: dict, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    command = [sys.executable, "manage.py", *args]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     if done.returncode:
         raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
     return done.stdout
@@ -130,29 +120,14 @@ def session_cookie(url: str, username: str = USER, password: str = PASSWORD) -> 
 
     with httpx.Client(base_url=url, follow_redirects=False, timeout=10) as client:
         client.get("/accounts/login/")
+        form = {"username": username, "password": password}
+        form["csrfmiddlewaretoken"] = client.cookies["csrftoken"]
         answer = client.post(
-            "/accounts/login/",
-            data={
-                "username": username,
-                "password": password,
-                "csrfmiddlewaretoken": client.cookies["csrftoken"],
-            },
-            headers={"Referer": url + "/accounts/login/"},
+            "/accounts/login/", data=form, headers={"Referer": url + "/accounts/login/"}
         )
         if answer.status_code != 302:
             raise RuntimeError(f"login failed with {answer.status_code}")
         return client.cookies["sessionid"]
-
-
-def webhook_body(n: int, run: str) -> bytes:
-    return json.dumps(
-        {
-            "external_id": f"fanout-{run}-{n}",
-            "author": {"id": f"fan-{run}-{n}", "handle": f"fan{n}", "followers": 100 + n},
-            "text": f"FANOUT#{n}# {TEXTS[n % len(TEXTS)]}",
-            "created_at": datetime.now(UTC).isoformat(),
-        }
-    ).encode()
 
 
 async def run_clients(options: dict) -> dict:
@@ -189,7 +164,15 @@ async def run_clients(options: dict) -> dict:
 
     async def deliver(client, n: int) -> None:
         nonlocal errors
-        body = webhook_body(n, options["run"])
+        run = options["run"]
+        body = json.dumps(
+            {
+                "external_id": f"fanout-{run}-{n}",
+                "author": {"id": f"fan-{run}-{n}", "handle": f"fan{n}", "followers": 100 + n},
+                "text": f"FANOUT#{n}# {TEXTS[n % len(TEXTS)]}",
+                "created_at": datetime.now(UTC).isoformat(),
+            }
+        ).encode()
         signature = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
         request = client.build_request(
             "POST",
@@ -336,7 +319,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured first webhooks")
     parser.add_argument("--interval", type=float, default=0.1, help="seconds between webhooks")
     parser.add_argument("--pings", type=int, default=200, help="round trips for the floor")
-    parser.add_argument("--timeout", type=float, default=180, help="bound of the client run")
+    parser.add_argument("--timeout", type=float, default=180, help="bound of the whole run, s")
     parser.add_argument(
         "--pg-url",
         default="postgresql://postgres@127.0.0.1:5432/postgres",
@@ -344,6 +327,7 @@ def main() -> None:
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/7", help="flushed!")
     options = parser.parse_args()
+    deadline = time.monotonic() + options.timeout
     if not 1 <= options.clients <= 2000 or not 1 <= options.deliveries <= 1000:
         parser.error("--clients 1..2000, --deliveries 1..1000")
 
@@ -355,11 +339,10 @@ def main() -> None:
         "DJANGO_SETTINGS_MODULE": "caremgr.settings",
         "CAREMGR_GENERIC_API_BASE": "http://127.0.0.1:9/unreachable",
     }
-    pg_name = None
+    pg_name, n_servers = None, 1
+    label = "mode memory: 1 daphne process, in-memory channel layer, SQLite, intake inline"
     if options.mode == "memory":
         env["DATABASE_URL"] = f"sqlite:///{workdir / 'fanout.sqlite3'}"
-        label = "mode memory: 1 daphne process, in-memory channel layer, SQLite, intake inline"
-        n_servers = 1
     else:
         import redis
 
@@ -388,7 +371,7 @@ def main() -> None:
             "interval": options.interval,
             "pings": options.pings,
             "settle": 10.0,
-            "timeout": options.timeout,
+            "timeout": deadline - time.monotonic() - 10,
             "cookie": session_cookie(servers[0].url),
             "ws_urls": [f"ws://127.0.0.1:{s.port}/ws/inbox/" for s in servers],
             "post_url": servers[0].url,
@@ -401,7 +384,7 @@ def main() -> None:
         clients = multiprocessing.Process(target=client_process, args=(run_options, queue))
         clients.start()
         try:
-            result = queue.get(timeout=options.timeout + 15)
+            result = queue.get(timeout=max(1.0, deadline - time.monotonic()))
         finally:
             clients.join(timeout=5)
             if clients.is_alive():
@@ -410,8 +393,7 @@ def main() -> None:
             raise RuntimeError(f"client process failed: {result['error']}")
         print(f"load average at the start {load_before:.2f}")
         report(result, options, servers, label)
-        command = " ".join(["bench/ws_fanout_bench.py", *sys.argv[1:]])
-        print(f"command: .venv/bin/python {command}")
+        print(f"command: .venv/bin/python bench/ws_fanout_bench.py {' '.join(sys.argv[1:])}")
     finally:
         for server in servers:
             server.stop()
