@@ -54,6 +54,9 @@ class Account(models.Model):
         "cases.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     is_active = models.BooleanField(default=True)
+    poll_state = models.JSONField(
+        default=dict, blank=True, help_text="Checkpoints of API polling (e.g. X since_id)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
