@@ -325,7 +325,9 @@ def main() -> None:
         default="postgresql://postgres@127.0.0.1:5432/postgres",
         help="PostgreSQL server for --mode redis (a temp database is created beside)",
     )
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/7", help="flushed!")
+    parser.add_argument(
+        "--redis-url", default="redis://127.0.0.1:6379/7", help="--mode redis; FLUSHED at start/end"
+    )
     options = parser.parse_args()
     deadline = time.monotonic() + options.timeout
     if not 1 <= options.clients <= 2000 or not 1 <= options.deliveries <= 1000:

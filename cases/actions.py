@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from cases import assignment, events, sla
+from cases import assignment, events, health, sla, surveys
 from cases.business_time import business_duration
 from cases.case_state import DERIVED_FIELDS, apply_message, reset, write_responses
 from cases.models import (
@@ -100,10 +100,20 @@ def set_status(case: Case, status: str, *, actor) -> Case:
             ],
             entry,
         )
+        if status in (Status.RESOLVED, Status.CLOSED) and case.sentiment == "negative":
+            _record_negative_close(case, now)
+        if status == Status.RESOLVED and surveys.send_survey(case) is not None:
+            case.refresh_from_db()
         frees_capacity = status in (Status.RESOLVED, Status.CLOSED) and previous in OPEN_STATUSES
         if frees_capacity and case.team_id:
             drain_queue(case.team_id)
     return case
+
+
+def _record_negative_close(case: Case, now) -> None:
+    """A case resolved or closed on negative sentiment is one bad experience (a case counts
+    at most once, whatever made it count)."""
+    health.count_bad_experience(case, "negative close", at=now)
 
 
 def set_priority(case: Case, priority: str, *, actor) -> Case:
@@ -146,9 +156,12 @@ def add_note(case: Case, text: str, *, actor) -> CaseEvent:
     return entry
 
 
-def record_reply(case: Case, text: str, *, actor, automatic: bool = False) -> Message:
+def record_reply(
+    case: Case, text: str, *, actor, automatic: bool = False, responds: bool = True
+) -> Message:
     """Queue a reply to the customer; the response clocks stop now, sending happens after
-    commit through the outbox."""
+    commit through the outbox. `responds=False`: a message that answers nothing (a survey
+    invitation) and stops no clock."""
     from inbox.outbound.outbox import queue_send
     from sentiment import analyze
 
@@ -188,7 +201,7 @@ def record_reply(case: Case, text: str, *, actor, automatic: bool = False) -> Me
             is_automatic=automatic,
             sent_by=None if automatic else actor,
         )
-        apply_message(case, message, case.tier, sla.hours_of(case.team))
+        apply_message(case, message, case.tier, sla.hours_of(case.team), responds=responds)
         entry = event(
             case,
             "reply",

@@ -14,7 +14,15 @@ PREVIEW_LENGTH = 280
 SENTIMENT_WEIGHT = 0.6
 
 
-def apply_message(case: Case, message: Message, tier: Tier, hours: BusinessHours | None) -> None:
+def apply_message(
+    case: Case,
+    message: Message,
+    tier: Tier,
+    hours: BusinessHours | None,
+    *,
+    responds: bool = True,
+) -> None:
+    """`responds=False` for outbound messages that answer nothing (a survey invitation)."""
     case.message_count += 1
     if case.last_message_at is None or message.created_at >= case.last_message_at:
         case.last_message_at = message.created_at
@@ -24,7 +32,7 @@ def apply_message(case: Case, message: Message, tier: Tier, hours: BusinessHours
         case.updated_at = message.created_at
     if message.direction == Direction.IN:
         _customer_message(case, message, tier, hours)
-    else:
+    elif responds:
         if not message.is_automatic:
             _measure_response(case, message, tier, hours)
         sla.responded(case, message.created_at, automatic=message.is_automatic)

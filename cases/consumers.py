@@ -115,5 +115,13 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         for group in events.groups_for_case(case):
             await self.channel_layer.group_send(group, {"type": "inbox.event", "event": payload})
 
+    async def dispatch(self, message):
+        # Live events only relay a frame: no database, so no close_old_connections() hop to
+        # the sync thread per frame and socket (the cost of fan-out to many browsers).
+        if message["type"] == "inbox.event":
+            await self.inbox_event(message)
+        else:
+            await super().dispatch(message)
+
     async def inbox_event(self, message):
         await self.send_json(message["event"])

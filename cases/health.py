@@ -23,3 +23,19 @@ def record_bad_experience(contact_id: int) -> str:
     health = health_for(count or 0)
     Contact.objects.filter(pk=contact_id).update(health=health)
     return health
+
+
+def count_bad_experience(case, reason: str, *, at=None) -> bool:
+    """Count one bad experience for the case's customer, at most once per case.
+
+    The timeline entry "health.bad_experience" marks the case as counted, whichever came
+    first: a breach, a negative close or a low CSAT. Returns whether it counted now.
+    """
+    from cases.models import CaseEvent
+    from cases.timeline import event
+
+    if CaseEvent.objects.filter(case=case, kind="health.bad_experience").exists():
+        return False
+    event(case, "health.bad_experience", at=at, automatic=True, after=reason).save()
+    record_bad_experience(case.contact_id)
+    return True

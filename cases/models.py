@@ -1,8 +1,11 @@
 """The work: cases and their timeline, the people who work them and how work is routed."""
 
+from datetime import UTC, datetime
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 
 from inbox.models import Channel
 
@@ -135,6 +138,13 @@ class Status(models.TextChoices):
 
 
 OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING)
+# Cases without a running target sort after every due time in "SLA due" order.
+NO_DUE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def sla_rank() -> Coalesce:
+    """The SLA-due sort key that is never null (an index is built on the same expression)."""
+    return Coalesce("sla_due", Value(NO_DUE), output_field=models.DateTimeField())
 
 
 class Priority(models.TextChoices):
@@ -254,6 +264,11 @@ class Case(models.Model):
             ),
             models.Index(fields=["status", "team", "-updated_at"], name="case_team_queue"),
             models.Index(fields=["assignee", "status"], name="case_assignee_load"),
+            models.Index(fields=["assignee", "-updated_at", "-id"], name="case_assignee_recent"),
+            models.Index(
+                fields=["status", "tier", "-updated_at", "-id"], name="case_status_tier_recent"
+            ),
+            models.Index(sla_rank(), "id", name="case_sla_rank"),
             models.Index(fields=["contact", "account", "status"], name="case_contact_open"),
             models.Index(fields=["tier", "created_at"], name="case_tier_period"),
             models.Index(fields=["account", "created_at"], name="case_account_period"),
@@ -417,3 +432,20 @@ class KnowledgeArticle(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class SurveyResponse(models.Model):
+    """A customer's answer to the survey sent after resolution; one per case."""
+
+    KINDS = [("csat", "CSAT"), ("nps", "NPS"), ("ces", "CES")]
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="survey_response")
+    kind = models.CharField(max_length=4, choices=KINDS)
+    score = models.PositiveSmallIntegerField()
+    comment = models.TextField(blank=True)
+    answered_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "answered_at"], name="survey_kind_period")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.score} on case {self.case_id}"

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases import assignment, events, sla
-from cases.health import record_bad_experience
+from cases.health import count_bad_experience
 from cases.models import Case, Priority
 from cases.timeline import event
 
@@ -86,8 +86,7 @@ def fire(pk: int, now) -> tuple[int, int]:
                 )
                 breached += 1
         if breached:
-            if case.breach_count == 0:
-                record_bad_experience(case.contact_id)
+            count_bad_experience(case, "SLA breached", at=now)
             case.breach_count += breached
             entries.extend((e, None) for e in _breach_actions(case, now))
         sla.refresh_sla_due(case)

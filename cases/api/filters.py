@@ -33,9 +33,10 @@ def text_query(value: str) -> Q:
 
 
 class CaseFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    # distinct=False: a plain IN needs no DISTINCT, which would defeat every index
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, distinct=False)
     tier = django_filters.CharFilter(field_name="tier_id")
-    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False)
     assignee = django_filters.CharFilter(method="filter_assignee", help_text="id, 'me' or 'none'")
     team = django_filters.CharFilter(
         method="filter_team",

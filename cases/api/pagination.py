@@ -9,16 +9,16 @@ indexed range query however deep it is.
 import base64
 import binascii
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 
-from django.db.models import DateTimeField, Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-NO_DUE = datetime(9999, 12, 31, tzinfo=UTC)
+from cases.models import sla_rank
+
 # ordering parameter → sort key: (field, descending), always ending in the id.
 ORDERINGS = {
     "-updated_at": [("updated_at", True), ("id", True)],
@@ -34,14 +34,16 @@ DATETIMES = {"updated_at", "created_at", "sla_rank"}
 
 
 def _after(key: list[tuple[str, bool]], values: list) -> Q:
-    """Rows strictly after `values` in the order `key`."""
+    """Rows strictly after `values` in the order `key`; the leading bound is redundant but
+    lets the index start at the cursor instead of filtering every row before it."""
     condition = Q()
     equal = {}
     for (field, descending), value in zip(key, values, strict=True):
         step = Q(**equal, **{f"{field}__{'lt' if descending else 'gt'}": value})
         condition = step if not condition else condition | step
         equal[field] = value
-    return condition
+    (first, descending), start = key[0], values[0]
+    return Q(**{f"{first}__{'lte' if descending else 'gte'}": start}) & condition
 
 
 class CaseKeysetPagination(BasePagination):
@@ -59,9 +61,7 @@ class CaseKeysetPagination(BasePagination):
                 {"ordering": f"one of {', '.join(sorted(ORDERINGS))}, not {ordering!r}"}
             )
         if key[0][0] == "sla_rank":
-            queryset = queryset.annotate(
-                sla_rank=Coalesce("sla_due", Value(NO_DUE), output_field=DateTimeField())
-            )
+            queryset = queryset.annotate(sla_rank=sla_rank())
         queryset = queryset.order_by(*[("-" if desc else "") + field for field, desc in key])
         cursor = request.query_params.get(self.cursor_query_param)
         if cursor:

@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/v1/reports/sla.csv", report_views.SlaReportCsvView.as_view(), name="report-sla-csv"),
     path("api/v1/reports/sla/", report_views.SlaReportView.as_view(), name="report-sla"),
     path("api/v1/reports/cases.csv", report_views.CasesCsvView.as_view(), name="report-cases-csv"),
+    path("", include("cases.api.health_views")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include(router.urls)),
