@@ -62,6 +62,16 @@ class AgentProfileAdmin(admin.ModelAdmin):
 
 @admin.register(RoutingRule)
 class RoutingRuleAdmin(admin.ModelAdmin):
+    change_list_template = "admin/cases/routingrule_changelist.html"
+
+    def get_urls(self):
+        from django.urls import path
+
+        from cases.rule_tester import test_rules
+
+        tester = path("test/", self.admin_site.admin_view(test_rules), name="cases_rule_tester")
+        return [tester, *super().get_urls()]
+
     list_display = [
         "position",
         "name",
