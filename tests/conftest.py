@@ -128,3 +128,9 @@ def pytest_runtest_teardown(item, nextitem):
 def _fast_passwords(settings):
     """Users are made in many tests; the production hasher would take most of the run."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """Replies are queued, never sent: tests that reply stay off the network."""
+    monkeypatch.setattr("inbox.outbound.outbox.queue_send", lambda message_id: None)

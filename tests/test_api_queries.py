@@ -9,18 +9,13 @@ from cases import actions
 from cases.models import Case, Team
 from tests.conftest import generic_message, make_account, make_user, post_generic
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("offline")]
 
 
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     """Users are made per test; the production hasher would take most of the run."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch):
-    monkeypatch.setattr("inbox.outbound.outbox.queue_send", lambda message_id: None)
 
 
 @pytest.fixture

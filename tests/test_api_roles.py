@@ -8,7 +8,7 @@ from cases import actions
 from cases.models import Case, Team
 from tests.conftest import generic_message, make_account, make_user, post_generic
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("offline")]
 
 ROLES = ["ann", "bob", "sue", "root", None]  # agent A, agent B, supervisor, admin, anonymous
 # Which of the cases each role sees: a = team A's, b = team B's, b_ann = team B's given to ann.
@@ -24,11 +24,6 @@ SEES = {
 def _fast_passwords(settings):
     """Users are made per test; the production hasher would take most of the run."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch):
-    monkeypatch.setattr("inbox.outbound.outbox.queue_send", lambda message_id: None)
 
 
 def customer(external_id, handle):

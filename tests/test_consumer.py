@@ -10,7 +10,7 @@ from cases.models import Case, CaseEvent, Team
 from tests.conftest import generic_message, make_account, make_user, post_generic
 
 # Committed transactions: events go out on commit (conftest puts the seeded tiers back).
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("offline")]
 
 ORIGIN = (b"origin", b"http://testserver")
 
@@ -19,11 +19,6 @@ ORIGIN = (b"origin", b"http://testserver")
 def _fast_passwords(settings):
     """Users are made per test; the production hasher would take most of the run."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch):
-    monkeypatch.setattr("inbox.outbound.outbox.queue_send", lambda message_id: None)
 
 
 @pytest.fixture

@@ -15,14 +15,9 @@ from inbox.connectors.generic import parse_item
 from inbox.models import Contact, Delivery, Message
 from tests.conftest import generic_message, make_account, make_user, post_generic
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("offline")]
 
 T0 = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _no_sending(monkeypatch):
-    monkeypatch.setattr("inbox.outbound.outbox.queue_send", lambda message_id: None)
 
 
 @pytest.fixture

@@ -12,18 +12,13 @@ from inbox.connectors.generic import parse_item
 from inbox.models import Contact, Message
 from tests.conftest import generic_message, make_account
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("offline")]
 
 T0 = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
 _ids = itertools.count()
 ENGLISH = "Hello, I have a question about the warranty of my coffee machine."
 GERMAN = "Hallo, wie kann ich die Lieferadresse meiner Bestellung ändern?"
 ANGRY = "This is terrible, worst service ever, I am furious!"
-
-
-@pytest.fixture(autouse=True)
-def _no_sending(monkeypatch):
-    monkeypatch.setattr("inbox.outbound.outbox.queue_send", lambda message_id: None)
 
 
 def deliver(account, text=ENGLISH, *, author=None, followers=10, public=False) -> Case:
