@@ -303,7 +303,6 @@ def run(url: str, workdir: Path, options) -> Server:
     env = {
         **{k: v for k, v in os.environ.items() if k != "REDIS_URL"},
         "DATABASE_URL": url,
-        "SECRET_KEY": "list-bench",
         "LOG_LEVEL": "WARNING",
         "DJANGO_SETTINGS_MODULE": "caremgr.settings",
     }

@@ -42,11 +42,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def payload(n: int, start: datetime) -> bytes:
+def payload(n: int, start: datetime, prefix: str = "bench") -> bytes:
     customer = n % 997
     return json.dumps(
         {
-            "external_id": f"bench-{n}",
+            "external_id": f"{prefix}-{n}",
             "author": {
                 "id": f"c{customer}",
                 "handle": f"customer{customer}",

@@ -68,18 +68,20 @@ def process_cpu(pid: int) -> float:
 
 
 class Server:
-    """One `manage.py serve` process (daphne) without the background thread."""
+    """One `manage.py serve` process (daphne), by default without the background thread
+    (SLA monitor and outbox) that `make run` starts beside it."""
 
-    def __init__(self, env: dict, workdir: Path, name: str):
+    def __init__(self, env: dict, workdir: Path, name: str, *, background: bool = False):
         self.env, self.port = env, free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = workdir / f"{name}.log"
         self.process = None
+        self.options = [] if background else ["--no-background"]
 
     def start(self) -> None:
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "serve", "--port", str(self.port), "--no-background"],
+                [sys.executable, "manage.py", "serve", "--port", str(self.port), *self.options],
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,
@@ -97,13 +99,18 @@ class Server:
         raise RuntimeError(f"server did not start:\n{self.log.read_text()[-2000:]}")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop(self.process)
+
+
+def stop(process: subprocess.Popen | None, timeout: float = 10) -> None:
+    """Terminate a process; kill it if it has not ended after `timeout` seconds."""
+    if process and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def manage(env: dict, *args: str) -> str:

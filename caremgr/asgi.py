@@ -12,10 +12,12 @@ from django.core.asgi import get_asgi_application
 django_asgi_app = get_asgi_application()
 
 from caremgr.routing import websocket_urlpatterns  # noqa: E402
+from inbox.webhook_asgi import WebhookFastPath  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Webhook POSTs take a short way past Django's request cycle (inbox.webhook_asgi).
+        "http": WebhookFastPath(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

@@ -40,3 +40,15 @@ def env_list(name: str, default: list[str]) -> list[str]:
 def env_str(name: str, default: str) -> str:
     raw = os.environ.get(name)
     return default if raw is None or raw == "" else raw
+
+
+def env_rate(name: str, default: str) -> tuple[int, int] | None:
+    """COUNT/SECONDS (e.g. 5/900) as (count, seconds); `off` switches the limit off."""
+    raw = os.environ.get(name)
+    value = (default if raw is None or raw.strip() == "" else raw).strip().lower()
+    if value == "off":
+        return None
+    count, slash, seconds = value.partition("/")
+    if not (slash and count.isdigit() and seconds.isdigit() and int(count) and int(seconds)):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a rate (use COUNT/SECONDS, or off)")
+    return int(count), int(seconds)

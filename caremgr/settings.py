@@ -3,8 +3,9 @@
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
-from caremgr.env import env_bool, env_int, env_list, env_str
+from caremgr.env import env_bool, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -19,6 +20,8 @@ if not SECRET_KEY:
         _key_file.write_text(secrets.token_urlsafe(50))
         _key_file.chmod(0o600)
     SECRET_KEY = _key_file.read_text().strip()
+# Earlier keys: sessions signed with them stay valid, credentials encrypted with them readable.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CAREMGR_PUBLIC_URL = env_str("CAREMGR_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -40,12 +43,14 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "sentiment",
+    "security",
     "inbox",
     "cases",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "security.headers.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -86,13 +91,22 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers work while the intake writes; IMMEDIATE avoids lock upgrades failing.
+    # A writer waits up to SQLITE_BUSY_SECONDS for the lock, then the webhook answers 503.
+    _busy = env_int("SQLITE_BUSY_SECONDS", 20)
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
+        "timeout": _busy,
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+            f"PRAGMA busy_timeout={_busy * 1000};"
         ),
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A server that hangs instead of refusing must not hang every request with it: after
+    # DATABASE_CONNECT_TIMEOUT seconds the webhook answers 503 and the platform retries.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "")
@@ -100,7 +114,15 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 30},
+            "CONFIG": {
+                # A socket's receive is a blocking pop that Redis answers after 5 s when
+                # nothing came; redis-py 8 also gives up reading after 5 s by default, so
+                # under load the client won the race, the consumer died and the browser's
+                # socket closed (1011). The read waits longer than the pop now.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+                "capacity": 1500,
+                "expiry": 30,
+            },
         }
     }
     CACHES = {
@@ -123,13 +145,23 @@ CELERY_BEAT_SCHEDULE = {
     "sla-monitor": {"task": "cases.tasks.sla_monitor_tick", "schedule": 15.0},
     "outbox-drain": {"task": "inbox.tasks.drain_outbox", "schedule": 10.0},
     "redeliver-stale": {"task": "inbox.tasks.redeliver_stale", "schedule": 60.0},
+    # Wakes the intake queue should a drain have died holding its flag.
+    "intake-drain": {"task": "inbox.tasks.drain_intake", "schedule": 5.0},
 }
+# Deliveries a worker takes from the intake queue and files in one transaction.
+CAREMGR_INTAKE_BATCH = env_int("CAREMGR_INTAKE_BATCH", 100)
 
 # The one seam between inbox and cases: a stored delivery is handed to this function.
 CAREMGR_DELIVERY_HANDLER = "cases.intake.process_delivery"
 # ...and a batch of parsed messages (bulk import) to this one.
 CAREMGR_BATCH_HANDLER = "cases.intake.intake_messages"
+# ...and many stored deliveries at once (a worker draining the intake queue) to this one.
+CAREMGR_DELIVERIES_HANDLER = "cases.intake_batch.process_deliveries"
+# ...and the outbox reports a reply's sending status (sent, failed) to this one.
+CAREMGR_SEND_STATUS_HANDLER = "cases.send_status.send_status_changed"
 CAREMGR_MAX_WEBHOOK_BYTES = env_int("CAREMGR_MAX_WEBHOOK_BYTES", 5 * 1024 * 1024)
+# How long a process keeps a webhook account it read (inbox.account_cache).
+CAREMGR_ACCOUNT_CACHE_SECONDS = env_int("CAREMGR_ACCOUNT_CACHE_SECONDS", 5)
 DATA_UPLOAD_MAX_MEMORY_SIZE = CAREMGR_MAX_WEBHOOK_BYTES + 1024
 # Outbound platform APIs; tests and self-hosted gateways point these elsewhere.
 CAREMGR_API_BASE = {
@@ -139,6 +171,8 @@ CAREMGR_API_BASE = {
     "generic": env_str("CAREMGR_GENERIC_API_BASE", ""),
 }
 
+# Counts failed sign-ins per username and address (security.login_limit).
+AUTHENTICATION_BACKENDS = ["security.login_limit.RateLimitedModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -190,14 +224,67 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "cases.api.schema.document_refusals",
+    ],
+    # A case's status and a message's sending status are both `status`: name them apart.
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "cases.models.Status",
+        "SendStatusEnum": "inbox.models.SendStatus",
+    },
 }
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# A working day rather than Django's two weeks.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
 CSRF_COOKIE_SAMESITE = "Lax"
+# Pages read the token from the form field, so scripts never need the cookie.
+CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# TLS: on when the public URL is https (or CAREMGR_TLS says so). Then plain HTTP is
+# redirected, browsers are told to come back over HTTPS only (HSTS) and cookies never
+# travel unencrypted. Behind a proxy that ends TLS, the server must learn the scheme:
+# daphne --proxy-headers does, or SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto,https.
+CAREMGR_TLS = env_bool("CAREMGR_TLS", CAREMGR_PUBLIC_URL.startswith("https://"))
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", CAREMGR_TLS)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if CAREMGR_TLS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", CAREMGR_TLS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", CAREMGR_TLS)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", CAREMGR_TLS)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", CAREMGR_TLS)
+_proxy_ssl_header = env_list("SECURE_PROXY_SSL_HEADER", [])
+if _proxy_ssl_header:
+    if len(_proxy_ssl_header) != 2:
+        raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER must be HEADER,VALUE")
+    _header = _proxy_ssl_header[0].upper().replace("-", "_").removeprefix("HTTP_")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _header, _proxy_ssl_header[1])
+
+# Content-Security-Policy of every response (security.headers); `off` leaves it out.
+_csp = env_str(
+    "CAREMGR_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'",
+)
+CAREMGR_CSP = "" if _csp == "off" else _csp
+
+# Credentials at rest (security.encryption): Fernet keys, the first encrypts, all decrypt.
+# Empty: a key derived from SECRET_KEY.
+CAREMGR_SECRET_KEYS = env_list("CAREMGR_SECRET_KEYS", [])
+
+# Rate limits in the cache (shared through Redis when REDIS_URL is set), as COUNT/SECONDS or
+# off; CAREMGR_RATE_LIMITS=false switches all of them off (benchmarks). Webhooks count per
+# account and only signed deliveries, so forged requests cannot use up a platform's budget;
+# over it a platform gets 429 with Retry-After and delivers again later.
+CAREMGR_RATE_LIMITS = env_bool("CAREMGR_RATE_LIMITS", True)
+CAREMGR_WEBHOOK_RATE_LIMIT = env_rate("CAREMGR_WEBHOOK_RATE_LIMIT", "30000/60")
+CAREMGR_LOGIN_RATE_LIMIT = env_rate("CAREMGR_LOGIN_RATE_LIMIT", "5/900")
 
 LOGGING = {
     "version": 1,

@@ -218,6 +218,22 @@ def record_reply(
     return message
 
 
+def resend_reply(message: Message, *, actor) -> Message:
+    """Send a failed reply again, with fresh attempts, once however often it is asked."""
+    from inbox.outbound.outbox import resend
+
+    if message.direction != Direction.OUT or message.case_id is None:
+        raise ActionError("only a reply of a case can be sent again")
+    with transaction.atomic():
+        case = _locked(message.case)
+        if not resend(message.pk):
+            raise ActionError("only a reply that failed can be sent again")
+        message.refresh_from_db()
+        _touch(case, [], event(case, "reply.resent", actor=actor, message=message))
+        events.message_updated(case, message, None)
+    return message
+
+
 def rebuild(case: Case) -> None:
     """Recompute everything a case derives from its messages (after merge or split)."""
     fired = sla.fired_flags(case)
@@ -344,6 +360,7 @@ __all__ = [
     "drain_queue",
     "merge_cases",
     "record_reply",
+    "resend_reply",
     "set_presence",
     "set_priority",
     "set_status",

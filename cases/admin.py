@@ -14,6 +14,7 @@ from cases.models import (
     Team,
     Tier,
 )
+from security.admin import ReadOnlyAdmin
 
 
 @admin.register(Tier)
@@ -140,3 +141,16 @@ class CaseAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+@admin.register(CaseEvent)
+class CaseEventAdmin(ReadOnlyAdmin):
+    """Every timeline entry of every case, read-only: who reassigned, re-prioritised,
+    merged or closed what, findable by person, kind and time."""
+
+    list_display = ["at", "kind", "case", "actor", "before", "after", "is_automatic"]
+    list_filter = ["kind", "is_automatic", ("actor", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["actor__username", "before", "after"]
+    date_hierarchy = "at"
+    list_select_related = ["actor", "case"]
+    raw_id_fields = ["case", "message"]

@@ -7,6 +7,7 @@ messages again from the start, so both paths share this one rule.
 from cases import sla
 from cases.business_time import BusinessHours, business_duration
 from cases.models import Case, ResponseTime, Status, Tier
+from inbox.bulk import insert_rows, new_instance
 from inbox.models import Direction, Message
 
 PREVIEW_LENGTH = 280
@@ -53,18 +54,22 @@ def _measure_response(
     if first:
         case.first_response_seconds = seconds
     pending_responses(case).append(
-        ResponseTime(
-            case=case,
-            kind=ResponseTime.FIRST if first else ResponseTime.NEXT,
-            at=message.created_at,
-            waited_since=waited_since,
-            seconds=seconds,
-            target_seconds=target * 60 if target is not None else None,
-            agent_id=message.sent_by_id,
-            tier=tier.slug,
-            team_id=case.team_id,
-            account_id=case.account_id,
-            channel=case.channel,
+        new_instance(
+            ResponseTime,
+            {
+                "case_id": case.pk,
+                "kind": ResponseTime.FIRST if first else ResponseTime.NEXT,
+                "at": message.created_at,
+                "waited_since": waited_since,
+                "seconds": seconds,
+                "target_seconds": target * 60 if target is not None else None,
+                "agent_id": message.sent_by_id,
+                "tier": tier.slug,
+                "team_id": case.team_id,
+                "account_id": case.account_id,
+                "channel": case.channel,
+            },
+            {"case": case},
         )
     )
 
@@ -81,8 +86,7 @@ def write_responses(cases) -> None:
     for case in cases:
         rows.extend(pending_responses(case))
         case._new_responses = []
-    if rows:
-        ResponseTime.objects.bulk_create(rows, batch_size=500)
+    insert_rows(rows)
 
 
 def _customer_message(

@@ -3,7 +3,9 @@
 Authentication happens in `connect()`; the socket joins the groups of `cases.events`
 that fit the user. Nothing is queried per event: the groups already decide who hears
 what. A browser that reconnects sends `{"type": "catchup", "since": <seq>}` and gets the
-current rows of every visible case changed since then.
+current rows of every visible case changed since then; an open one asks the same now and
+then, since group delivery drops frames silently (a full group, a Redis hiccup that the
+socket itself survives).
 """
 
 import json
@@ -13,13 +15,17 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from cases import events, presence
 from cases.models import Case, CaseEvent
-from cases.permissions import can_view
+from cases.permissions import can_view, role_of
 
 CATCHUP_LIMIT = 500
 
 
 @database_sync_to_async
-def _groups(user) -> list[str]:
+def _groups(user) -> list[str] | None:
+    """The groups the user's socket joins; None for a login without an agent, supervisor or
+    admin role, who sees no case and gets no socket."""
+    if role_of(user) is None:
+        return None
     return events.groups_for_user(user)
 
 
@@ -31,6 +37,9 @@ def _visible_case(user, case_id):
 
 @database_sync_to_async
 def _catchup(user, since: int) -> dict:
+    # The newest id before the rows: a change committed meanwhile comes again next time
+    # rather than falling between the rows read and the seq answered.
+    newest = CaseEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or since
     changed = (
         CaseEvent.objects.filter(pk__gt=since)
         .order_by("-pk")
@@ -45,7 +54,6 @@ def _catchup(user, since: int) -> dict:
         .select_related("account", "contact", "assignee")
     )
     rows = [events.case_row(case) for case in cases]
-    newest = CaseEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or since
     return {"type": "catchup", "seq": newest, "rows": rows}
 
 
@@ -55,9 +63,13 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=4401)
             return
+        joined = await _groups(user)
+        if joined is None:
+            await self.close(code=4403)
+            return
         self.user = user
         self.viewing: set[int] = set()
-        self.joined = await _groups(user)
+        self.joined = joined
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
@@ -73,7 +85,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         the base class it raises and takes the socket down."""
         try:
             content = json.loads(text_data) if text_data is not None else None
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested past Python's limit
             content = None
         await self.receive_json(content, **kwargs)
 

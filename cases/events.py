@@ -134,6 +134,19 @@ def message_created(
     )
 
 
+def message_updated(case, message, seq: int | None) -> None:
+    """`message.updated`: a message changed after it was shown (a reply sent or failed)."""
+    publish(
+        groups_for_case(case),
+        {
+            "type": "message.updated",
+            "case": case.pk,
+            "seq": seq,
+            "message": message_data([message])[message.pk],
+        },
+    )
+
+
 def sla_event(case, kind: str, target: str, seq: int | None) -> None:
     """`sla.warning` or `sla.breached` for one target (first_response, next_response, ...)."""
     publish(

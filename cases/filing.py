@@ -1,21 +1,26 @@
 """Filing a batch of new messages into cases: the state changes of the intake.
 
 A `Filer` applies each placement (join, reopen, new, unfiled) to in-memory cases, then
-writes everything with a few bulk queries: the cases, the messages' case links and the
-timeline. What happens after filing (assignment, automation, live events) is the intake's.
+writes everything with a few bulk queries: the new cases, the changed ones, the messages'
+case links and the timeline. What happens after filing (assignment, automation, live
+events) is the intake's.
+
+A case opened in the batch is inserted only at `write()`, in one statement with the other
+new ones and already in its final state. Until then it carries a provisional negative id:
+the batch uses ids only as keys, and `write()` moves every link over to the real id.
 """
 
 from collections import defaultdict
 from datetime import datetime
 
 from cases import sla
-from cases.bulk import update_rows
-from cases.case_state import DERIVED_FIELDS, apply_message, write_responses
+from cases.case_state import DERIVED_FIELDS, apply_message, pending_responses, write_responses
 from cases.models import Case, CaseEvent, Status, Team, Tier
 from cases.routing import active_rules, decide
 from cases.scoring import rescore
 from cases.threading import JOIN, NEW, REOPEN, CaseFinder, Placement
 from cases.timeline import event
+from inbox.bulk import insert_rows, new_instance, update_rows
 from inbox.models import Account, Direction, Message
 
 CASE_FIELDS = [
@@ -91,20 +96,24 @@ class Filer:
     def _open_case(self, message: Message) -> Case:
         decision = decide(self.account, message.contact, message, self.rules)
         tier = self.tiers.get(decision.tier) or self.tiers["mid"]
-        case = Case(
-            account=self.account,
-            contact=message.contact,
-            channel=message.channel,
-            status=Status.NEW,
-            tier=tier,
-            team_id=decision.team_id,
-            priority_floor=decision.priority_floor,
-            required_skills=decision.required_skills,
-            tags=decision.tags,
-            created_at=message.created_at,
-            updated_at=message.created_at,
+        case = new_instance(
+            Case,
+            {
+                "account_id": self.account.pk,
+                "contact_id": message.contact_id,
+                "channel": message.channel,
+                "status": Status.NEW,
+                "tier_id": tier.pk,
+                "team_id": decision.team_id,
+                "priority_floor": decision.priority_floor,
+                "required_skills": decision.required_skills,
+                "tags": decision.tags,
+                "created_at": message.created_at,
+                "updated_at": message.created_at,
+            },
+            {"account": self.account, "contact": message.contact, "tier": tier},
         )
-        case.save()
+        case.pk = -len(self.created) - 1  # provisional, until write()
         case._auto_reply = decision.auto_reply
         self.finder.remember(case)
         self.created.append(case)
@@ -149,8 +158,27 @@ class Filer:
                         automatic=True,
                     )
                 )
-        update_rows(self.touched.values(), CASE_FIELDS)
+        self._insert_created()
+        created = {case.pk for case in self.created}
+        update_rows([c for c in self.touched.values() if c.pk not in created], CASE_FIELDS)
         update_rows(self.filed, ["case"])
-        if self.events:
-            CaseEvent.objects.bulk_create(self.events, batch_size=500)
+        insert_rows(self.events)
         write_responses(self.touched.values())
+
+    def _insert_created(self) -> None:
+        """Insert the cases opened in this batch and move every link to their real ids."""
+        if not self.created:
+            return
+        provisional = [case.pk for case in self.created]
+        insert_rows(self.created)
+        real = {old: case.pk for old, case in zip(provisional, self.created, strict=True)}
+        for case in self.created:
+            for response in pending_responses(case):
+                response.case_id = case.pk
+        for row in (*self.filed, *self.events):
+            row.case_id = real.get(row.case_id, row.case_id)
+        self.touched = {real.get(pk, pk): case for pk, case in self.touched.items()}
+        for by_case in (self.new_messages, self.texts):
+            for old in provisional:
+                if old in by_case:
+                    by_case[real[old]] = by_case.pop(old)

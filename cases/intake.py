@@ -3,11 +3,13 @@
 parse → store each new message (duplicates are no-ops) → sentiment → thread into a case →
 priority → routing → tier and team → assignment → SLA due times → timeline → live events
 after commit → delivery processed. Any exception leaves the delivery `failed` with the
-error and nothing half-written: the whole delivery is one transaction.
+error and nothing half-written: the whole delivery is one transaction. A database that
+stayed busy (a lock timeout, a deadlock) leaves it `received` instead, with the error, for
+`redeliver_stale` to hand over again.
 """
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -21,7 +23,9 @@ from cases.threading import JOIN, CaseFinder, Placement, orphans_answering
 from inbox.connectors import get_connector
 from inbox.connectors.base import ParsedMessage
 from inbox.models import Account, Contact, Delivery, DeliveryStatus, Message
+from inbox.recovery import BUSY_ATTEMPTS, is_busy_database
 from inbox.store import apply_statuses, store_messages
+from sentiment import Sentiment
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +43,19 @@ def intake_messages(
     *,
     delivery: Delivery | None = None,
     live: bool = True,
+    sentiments: Sequence[Sentiment] | None = None,
+    delivery_of: Mapping[str, Delivery] | None = None,
 ) -> IntakeResult:
     """Store and file a batch of parsed messages; runs inside the caller's transaction.
 
     `live=False` is for bulk imports of history: no assignment, no automatic replies and
-    no live events, only the cases as they were.
+    no live events, only the cases as they were. `sentiments` are the scores of `parsed`
+    when the caller computed them ahead. `delivery_of` gives each message's delivery by
+    external id when the batch spans several (`cases.intake_batch`).
     """
-    stored = store_messages(account, parsed, delivery=delivery)
+    stored = store_messages(
+        account, parsed, delivery=delivery, sentiments=sentiments, delivery_of=delivery_of
+    )
     result = IntakeResult(new=stored.new, duplicates=stored.duplicates)
     if not stored.new:
         return result
@@ -55,10 +65,7 @@ def intake_messages(
     filer = Filer(account, finder, timezone.now())
     for message in messages:
         filer.file(message, finder.place(message))
-    filed = {m.pk for m in filer.filed}
-    for orphan in orphans_answering(account, messages):
-        if orphan.pk in filed:
-            continue  # came in this batch with its question and is filed already
+    for orphan in orphans_answering(account, messages, filed=[m.pk for m in filer.filed]):
         replied = finder.case_of_message.get(orphan.in_reply_to)
         if replied is not None:
             filer.file(orphan, Placement(JOIN, finder.cases[replied]))
@@ -145,10 +152,14 @@ def process_delivery(delivery_id: int) -> str:
         log.error("delivery %s does not exist", delivery_id)
         return "missing"
     except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:5000]
+        if is_busy_database(exc) and Delivery.objects.filter(
+            pk=delivery_id, attempts__lt=BUSY_ATTEMPTS - 1
+        ).update(error=error, attempts=F("attempts") + 1):
+            log.warning("delivery %s met a busy database, retried later: %s", delivery_id, error)
+            return DeliveryStatus.RECEIVED
         log.exception("delivery %s failed", delivery_id)
         Delivery.objects.filter(pk=delivery_id).update(
-            status=DeliveryStatus.FAILED,
-            error=f"{type(exc).__name__}: {exc}"[:5000],
-            attempts=F("attempts") + 1,
+            status=DeliveryStatus.FAILED, error=error, attempts=F("attempts") + 1
         )
         return DeliveryStatus.FAILED

@@ -50,6 +50,18 @@ def check_can_work(user, case: Case) -> None:
         raise Forbidden("you may not work on this case")
 
 
+def can_set_tier(user) -> bool:
+    """A case's tier sets its SLA targets; it comes from the customer, the account or a routing
+    rule, and only supervisors and admins override it (an agent could loosen their own clock)."""
+    return is_supervisor(user)
+
+
+def check_can_set_tier(user, case: Case) -> None:
+    check_can_work(user, case)
+    if not can_set_tier(user):
+        raise Forbidden("only a supervisor may change a case's tier")
+
+
 def check_can_assign(user, case: Case, agent) -> None:
     """Agents assign their own or unassigned cases to themselves or a teammate;
     supervisors reassign anyone."""

@@ -160,13 +160,21 @@ class CaseFinder:
         return Placement(UNFILED, None)
 
 
-def orphans_answering(account: Account, messages: Iterable[Message]) -> list[Message]:
-    """Outbound messages stored before the inbound message they answer arrived."""
+def orphans_answering(
+    account: Account, messages: Iterable[Message], *, filed: Iterable[int] = ()
+) -> list[Message]:
+    """Outbound messages stored before the inbound message they answer arrived.
+
+    `filed`: ids of messages filed already (they came in the same batch as their question):
+    only their ids are read, not whole rows to be thrown away.
+    """
     ids = [m.external_id for m in messages if m.direction == Direction.IN and m.external_id]
     if not ids:
         return []
-    return list(
-        Message.objects.filter(
-            account=account, direction=Direction.OUT, case__isnull=True, in_reply_to__in=ids
-        ).order_by("created_at", "id")
+    unfiled = Message.objects.filter(
+        account=account, direction=Direction.OUT, case__isnull=True, in_reply_to__in=ids
     )
+    wanted = set(unfiled.values_list("pk", flat=True)) - set(filed)
+    if not wanted:
+        return []
+    return list(Message.objects.filter(pk__in=wanted).order_by("created_at", "id"))

@@ -6,6 +6,7 @@ from typing import Any
 from django.utils import timezone
 
 from cases.models import Case, CaseEvent
+from inbox.bulk import new_instance
 
 
 def event(
@@ -22,17 +23,21 @@ def event(
     data: dict | None = None,
 ) -> CaseEvent:
     """An unsaved timeline entry; callers save it or bulk-create a batch of them."""
-    return CaseEvent(
-        case=case,
-        kind=kind,
-        actor=actor,
-        at=at or timezone.now(),
-        before=_label(before),
-        after=_label(after),
-        text=text,
-        message=message,
-        is_automatic=automatic,
-        data=data or {},
+    return new_instance(
+        CaseEvent,
+        {
+            "case_id": case.pk,
+            "kind": kind,
+            "actor_id": actor.pk if actor is not None else None,
+            "at": at or timezone.now(),
+            "before": _label(before),
+            "after": _label(after),
+            "text": text,
+            "message_id": message.pk if message is not None else None,
+            "is_automatic": automatic,
+            "data": data or {},
+        },
+        {"case": case, "actor": actor, "message": message},
     )
 
 

@@ -24,7 +24,7 @@ from cases.models import (
     Team,
     Tier,
 )
-from cases.permissions import can_view, is_supervisor, role_of
+from cases.permissions import can_set_tier, can_view, is_supervisor, role_of
 from inbox.models import Message
 
 VIEWS = {
@@ -132,6 +132,7 @@ def case_detail(request, pk: int):
             "earlier": earlier,
             "agents": agents.order_by("username"),
             "tiers": Tier.objects.all(),
+            "can_set_tier": can_set_tier(request.user),
             "teams": Team.objects.all(),
             "statuses": Status.choices,
             "priorities": Priority.choices,

@@ -3,7 +3,10 @@
 from django import forms
 from django.contrib import admin, messages
 
+from inbox.account_cache import forget_accounts
 from inbox.models import Account, Contact, Delivery, DeliveryStatus, Message
+from security import audit
+from security.models import AuditAction
 
 
 class AccountForm(forms.ModelForm):
@@ -13,6 +16,11 @@ class AccountForm(forms.ModelForm):
         widget=forms.PasswordInput(render_value=False),
         required=False,
         help_text="Signing secret of webhook deliveries; leave empty to keep the current one.",
+    )
+    verify_token = forms.CharField(
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+        help_text="Token of Meta's subscription handshake; leave empty to keep the current one.",
     )
     access_token = forms.CharField(
         widget=forms.PasswordInput(render_value=False),
@@ -38,7 +46,7 @@ class AccountForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        for name in ("secret", "access_token"):
+        for name in ("secret", "verify_token", "access_token"):
             if not data.get(name) and self.instance.pk:
                 data[name] = getattr(self.instance, name)
         if not data.get("secret"):
@@ -52,6 +60,20 @@ class AccountAdmin(admin.ModelAdmin):
     list_display = ["slug", "platform", "name", "default_tier", "default_team", "is_active"]
     list_filter = ["platform", "default_tier", "is_active"]
     search_fields = ["slug", "name", "handle"]
+
+    # Webhooks of this process see a changed secret or a deactivation at once; other
+    # processes when their kept copy expires (inbox.account_cache).
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        forget_accounts()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        forget_accounts()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        forget_accounts()
 
 
 @admin.register(Contact)
@@ -121,8 +143,10 @@ class DeliveryAdmin(admin.ModelAdmin):
     def replay(self, request, queryset):
         from inbox.handoff import delivery_handler
 
-        results = [delivery_handler()(d.pk) for d in queryset.filter(status=DeliveryStatus.FAILED)]
+        failed = list(queryset.filter(status=DeliveryStatus.FAILED).values_list("pk", flat=True))
+        results = [delivery_handler()(pk) for pk in failed]
         done = sum(1 for r in results if r in (DeliveryStatus.PROCESSED, DeliveryStatus.IGNORED))
+        audit.record(AuditAction.DELIVERIES_REPLAYED, request, deliveries=failed, processed=done)
         self.message_user(request, f"{done} of {len(results)} processed", messages.INFO)
 
     def has_add_permission(self, request) -> bool:

@@ -27,20 +27,36 @@ def hand_over(delivery_id: int) -> None:
 
 
 def dispatch(delivery_id: int) -> None:
-    """Process now (inline) or queue for a worker."""
+    """Process now (inline) or queue for a worker.
+
+    On Redis the id goes onto the intake list that workers drain in batches
+    (`inbox.intake_queue`); on any other broker it is one task per delivery.
+    """
     if settings.CAREMGR_TASKS_INLINE:
         delivery_handler()(delivery_id)
-    else:
-        from inbox.tasks import process_delivery
+        return
+    from inbox import intake_queue
+    from inbox.tasks import drain_intake, process_delivery
 
-        try:
+    try:
+        if not intake_queue.is_available():
             process_delivery.delay(delivery_id)
-        except Exception:  # broker down: the stored row is picked up by redeliver_stale
-            log.warning("delivery %s stored but not queued", delivery_id, exc_info=True)
+        elif intake_queue.push(delivery_id):
+            drain_intake.delay()
+    except Exception:  # broker down: the stored row is picked up by redeliver_stale
+        log.warning("delivery %s stored but not queued", delivery_id, exc_info=True)
+
+
+@cache
+def deliveries_handler():
+    """`handler(delivery_ids) -> int`: files many stored deliveries at once, each as
+    `delivery_handler` would; a worker calls it with a batch taken from the intake queue."""
+    return import_string(settings.CAREMGR_DELIVERIES_HANDLER)
 
 
 @cache
 def batch_handler():
-    """`handler(account, parsed_messages, *, delivery=None, live=True) -> result` with
-    `.new` (stored messages) and `.duplicates`; runs inside the caller's transaction."""
+    """`handler(account, parsed_messages, *, delivery=None, live=True, sentiments=None)
+    -> result` with `.new` (stored messages) and `.duplicates`; runs inside the caller's
+    transaction. `sentiments` are the messages' scores when the caller computed them ahead."""
     return import_string(settings.CAREMGR_BATCH_HANDLER)

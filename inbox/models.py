@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from security.encryption import EncryptedTextField
+
 
 class Platform(models.TextChoices):
     """The connector an account speaks through."""
@@ -40,9 +42,10 @@ class Account(models.Model):
     platform = models.CharField(max_length=16, choices=Platform.choices)
     slug = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200, blank=True)
-    secret = models.CharField(max_length=512, help_text="Signing secret of webhook deliveries.")
-    verify_token = models.CharField(max_length=256, blank=True)
-    access_token = models.CharField(
+    # Credentials are encrypted in the database (security.encryption).
+    secret = EncryptedTextField(max_length=512, help_text="Signing secret of webhook deliveries.")
+    verify_token = EncryptedTextField(max_length=256, blank=True)
+    access_token = EncryptedTextField(
         max_length=1024, blank=True, help_text="Token for outbound API calls."
     )
     # The brand's own identities on the platform (page id, IG user id, bot id, X user id, ...):

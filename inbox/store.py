@@ -5,14 +5,16 @@ case is a few set-based queries; a unique-constraint race with a concurrent copy
 same delivery falls back to row-by-row inserts in savepoints, where the copy loses.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from inbox.bulk import insert_rows, new_instance
 from inbox.connectors.base import ParsedMessage, Person, StatusUpdate, clean_json
 from inbox.models import Account, Contact, Message, SendStatus
-from sentiment import analyze
+from sentiment import Sentiment, analyze
 
 PREVIEW_FIELDS = ("handle", "name", "followers")
 
@@ -37,9 +39,7 @@ def upsert_contacts(people: Iterable[tuple[str, Person]]) -> dict[tuple[str, str
     found = _fetch_contacts(wanted)
     missing = [key for key in wanted if key not in found]
     if missing:
-        Contact.objects.bulk_create(
-            [_new_contact(key, wanted[key]) for key in missing], ignore_conflicts=True
-        )
+        insert_rows([_new_contact(key, wanted[key]) for key in missing], ignore_conflicts=True)
         found.update(_fetch_contacts({key: wanted[key] for key in missing}))
     changed = []
     for key, contact in found.items():
@@ -72,12 +72,15 @@ def _fetch_contacts(wanted: dict[tuple[str, str], Person]) -> dict[tuple[str, st
 
 
 def _new_contact(key: tuple[str, str], person: Person) -> Contact:
-    return Contact(
-        channel=key[0],
-        external_id=key[1],
-        handle=person.handle,
-        name=person.name,
-        followers=person.followers,
+    return new_instance(
+        Contact,
+        {
+            "channel": key[0],
+            "external_id": key[1],
+            "handle": person.handle,
+            "name": person.name,
+            "followers": person.followers,
+        },
     )
 
 
@@ -93,59 +96,92 @@ def existing_external_ids(account: Account, external_ids: Sequence[str]) -> set[
 
 
 def build_message(
-    account: Account, parsed: ParsedMessage, contact: Contact, delivery=None
+    account: Account,
+    parsed: ParsedMessage,
+    contact: Contact,
+    delivery=None,
+    mood: Sentiment | None = None,
 ) -> Message:
-    mood = analyze(parsed.text)
+    """An unsaved message; `mood` is its sentiment when it was scored ahead."""
+    mood = mood or analyze(parsed.text)
     outbound = parsed.direction == "out"
-    return Message(
-        account=account,
-        contact=contact,
-        delivery=delivery,
-        external_id=parsed.external_id,
-        channel=parsed.channel,
-        direction=parsed.direction,
-        kind=parsed.kind,
-        is_public=parsed.is_public,
-        text=parsed.text,
-        author_external_id=parsed.author.external_id,
-        author_handle=parsed.author.handle,
-        author_name=parsed.author.name,
-        in_reply_to=parsed.in_reply_to,
-        conversation_id=parsed.conversation_id,
-        created_at=parsed.created_at,
-        language=mood.language,
-        sentiment_label=mood.label,
-        sentiment_polarity=mood.polarity,
-        sentiment_subjectivity=mood.subjectivity,
-        status=SendStatus.SENT if outbound else SendStatus.RECEIVED,
-        raw=clean_json(parsed.raw),
+    return new_instance(
+        Message,
+        {
+            "account_id": account.pk,
+            "contact_id": contact.pk,
+            "delivery_id": delivery.pk if delivery is not None else None,
+            "external_id": parsed.external_id,
+            "channel": parsed.channel,
+            "direction": parsed.direction,
+            "kind": parsed.kind,
+            "is_public": parsed.is_public,
+            "text": parsed.text,
+            "author_external_id": parsed.author.external_id,
+            "author_handle": parsed.author.handle,
+            "author_name": parsed.author.name,
+            "in_reply_to": parsed.in_reply_to,
+            "conversation_id": parsed.conversation_id,
+            "created_at": parsed.created_at,
+            "language": mood.language,
+            "sentiment_label": mood.label,
+            "sentiment_polarity": mood.polarity,
+            "sentiment_subjectivity": mood.subjectivity,
+            "status": SendStatus.SENT if outbound else SendStatus.RECEIVED,
+            "raw": clean_json(parsed.raw),
+        },
+        # What the filing reads of them, without a query.
+        {"account": account, "contact": contact, "delivery": delivery},
     )
 
 
-def store_messages(account: Account, parsed: Sequence[ParsedMessage], *, delivery=None) -> Stored:
-    """Store what is new of `parsed` (in order) and say how many were already known."""
+def store_messages(
+    account: Account,
+    parsed: Sequence[ParsedMessage],
+    *,
+    delivery=None,
+    sentiments: Sequence[Sentiment] | None = None,
+    delivery_of: Mapping[str, Any] | None = None,
+) -> Stored:
+    """Store what is new of `parsed` (in order) and say how many were already known.
+
+    `sentiments`, when given, are the scores of `parsed`, item by item, computed ahead
+    (a bulk import scores in worker processes); otherwise new messages are scored here.
+    `delivery_of` names the delivery of each message by external id when a batch spans
+    several deliveries (`delivery` is then the default).
+    """
     result = Stored()
+    moods = list(sentiments) if sentiments is not None else [None] * len(parsed)
+    if len(moods) != len(parsed):
+        raise ValueError(f"{len(moods)} sentiments for {len(parsed)} messages")
     seen: set[str] = set()
     unique = []
-    for item in parsed:
+    for item, mood in zip(parsed, moods, strict=True):
         if item.external_id in seen:
             result.duplicates += 1
             continue
         seen.add(item.external_id)
-        unique.append(item)
-    known = existing_external_ids(account, [m.external_id for m in unique])
-    fresh = [m for m in unique if m.external_id not in known]
+        unique.append((item, mood))
+    known = existing_external_ids(account, [m.external_id for m, _ in unique])
+    fresh = [(m, mood) for m, mood in unique if m.external_id not in known]
     result.duplicates += len(unique) - len(fresh)
     if not fresh:
         return result
-    contacts = upsert_contacts((m.channel, m.customer) for m in fresh)
+    contacts = upsert_contacts((m.channel, m.customer) for m, _ in fresh)
     rows = [
-        build_message(account, m, contacts[(m.channel, m.customer.external_id)], delivery)
-        for m in fresh
+        build_message(
+            account,
+            m,
+            contacts[(m.channel, m.customer.external_id)],
+            delivery_of.get(m.external_id, delivery) if delivery_of else delivery,
+            mood,
+        )
+        for m, mood in fresh
     ]
     try:
         with transaction.atomic():
-            result.new = Message.objects.bulk_create(rows)
+            insert_rows(rows)
+            result.new = rows
     except IntegrityError:
         # A concurrent copy stored some of these first: keep ours one by one.
         result.new = []

@@ -4,12 +4,13 @@ import hashlib
 import hmac
 import json
 import os
+import uuid
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 
-pytest_plugins = ["tests.fake_platform"]
+pytest_plugins = ["tests.fake_platform", "tests.faults", "tests.role_world"]
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -122,6 +123,33 @@ def pytest_runtest_teardown(item, nextitem):
 
         with item.config.stash[blocking_manager_key].unblock():
             seed_tiers()
+
+
+@pytest.fixture(autouse=True)
+def _own_rate_limit_counts(settings):
+    """Each test counts sign-in failures and deliveries afresh, also in a Redis that keeps
+    the counts of earlier tests and runs."""
+    settings.CAREMGR_RATE_LIMIT_PREFIX = f"rl-{uuid.uuid4().hex}"
+
+
+@pytest.fixture(autouse=True)
+def _no_kept_accounts():
+    """Webhook accounts kept by an earlier test (same slug, rolled-back row) are forgotten."""
+    from inbox.account_cache import forget_accounts
+
+    forget_accounts()
+
+
+@pytest.fixture(autouse=True)
+def _own_channel_layer():
+    """Each test gets a channel layer of its own: the Redis layer binds its receive lock and
+    connections to the event loop that first used them, and every async test has its own
+    loop; a layer carried over would wait on the old loop's lock for ever."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
 
 
 @pytest.fixture(autouse=True)

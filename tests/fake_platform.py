@@ -403,6 +403,19 @@ def fake_platform(settings):
 
 
 @pytest.fixture
+def quick_timeouts(monkeypatch):
+    """The outbox's HTTP client gives up after half a second (timeout tests)."""
+    import httpx
+
+    from inbox.outbound import outbox
+
+    client = httpx.Client(timeout=httpx.Timeout(0.5))
+    monkeypatch.setattr(outbox, "_client", client)
+    yield
+    client.close()
+
+
+@pytest.fixture
 def make_outbound(db):
     """`make_outbound(account, channel=..., customer=..., **fields)`: a queued reply to the
     customer with that platform id."""

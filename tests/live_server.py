@@ -1,6 +1,7 @@
 """A real caremgr in its own process (daphne via `manage.py serve`) for tests that speak only
 the external contract: HTTP, WebSocket and a real browser (Chromium driven by Playwright)."""
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -27,6 +29,13 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Show a redirect as it is (e.g. to HTTPS) instead of following it."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
 
 
 def free_port() -> int:
@@ -76,8 +85,11 @@ class Server:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                urllib.request.urlopen(self.url + "/accounts/login/", timeout=1)
+                opener = urllib.request.build_opener(NoRedirect)
+                opener.open(self.url + "/accounts/login/", timeout=1)
                 return
+            except urllib.error.HTTPError:
+                return  # it answers (with TLS on, a redirect to HTTPS)
             except OSError:
                 if self.process.poll() is not None:
                     raise RuntimeError(
@@ -154,3 +166,18 @@ def need_browser():
         import playwright.sync_api  # noqa: F401
     except ImportError:
         pytest.skip("browser tests need Playwright for Python: pip install playwright")
+
+
+@contextlib.contextmanager
+def launch_chromium():
+    """Debian's Chromium driven by Playwright (its own browser download cannot work here);
+    skips the test where either is missing."""
+    need_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

@@ -203,6 +203,21 @@ def test_case_list_filters(api, world, inbox, query, expected):
     assert {names[row["id"]] for row in answer.json()["results"]} == expected
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("refund", {"refund"}), ("zed", {"other"}), ("e", {"refund", "happy", "other"})],
+)
+def test_text_search_finds_the_same_cases_when_matches_are_many(
+    api, inbox, monkeypatch, query, expected
+):
+    """A text matching many rows is checked while walking the list instead of by ids."""
+    monkeypatch.setattr("cases.search.FEW", 0)
+    names = {pk: name for name, pk in inbox.items()}
+    answer = api.get(f"/api/v1/cases/?q={query}")
+    assert answer.status_code == 200, answer.content
+    assert {names[row["id"]] for row in answer.json()["results"]} == expected
+
+
 @pytest.mark.parametrize("query", ["status=bogus", "sentiment=angry", "priority=P9"])
 def test_case_list_refuses_unknown_filter_values_with_json(api, inbox, query):
     answer = api.get(f"/api/v1/cases/?{query}")

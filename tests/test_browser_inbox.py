@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.live_server import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Server, need_browser
+from tests.live_server import ARTIFACTS, Server, launch_chromium, need_browser
 
 pytestmark = pytest.mark.browser
 SECRET = "browser-secret"
@@ -50,13 +50,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    need_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launch_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 def login(browser, server, username, password):

@@ -4,7 +4,6 @@ resend, and credentials kept out of errors and logs."""
 import logging
 from datetime import timedelta
 
-import httpx
 import pytest
 from django.utils import timezone
 
@@ -27,14 +26,6 @@ def meta_account(fake_platform, db):
 @pytest.fixture
 def messenger_reply(make_outbound, meta_account):
     return make_outbound(meta_account, channel="messenger", customer="24793521834")
-
-
-@pytest.fixture
-def quick_timeouts(monkeypatch):
-    client = httpx.Client(timeout=httpx.Timeout(0.5))
-    monkeypatch.setattr(outbox, "_client", client)
-    yield
-    client.close()
 
 
 def reload(message: Message) -> Message:

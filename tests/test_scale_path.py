@@ -4,15 +4,14 @@ channel layer, and a real Celery worker taking the intake off the webhook reques
 import asyncio
 import json
 import os
-import subprocess
-import sys
 import time
 import uuid
 from datetime import UTC, datetime
 
 import pytest
 
-from tests.live_server import ROOT, Server
+from tests.faults import celery_worker
+from tests.live_server import Server
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 SECRET = "scale-secret"
@@ -91,27 +90,7 @@ def test_a_celery_worker_processes_what_the_webhook_only_stored(scale_env, tmp_p
     server = Server(tmp_path, CAREMGR_TASKS_INLINE="false", **scale_env)
     prepare(server)
     server.start()
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "caremgr",
-            "worker",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "WARNING",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=server.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    worker = celery_worker(server.env)
     try:
         for n in range(20):
             answer = server.deliver("shop", SECRET, message(f"c-{n}", f"Message {n}"))

@@ -1,11 +1,13 @@
 """Filters of the case and message lists, each backed by an index the inbox uses."""
 
+from datetime import UTC, datetime
+
 import django_filters
 from django import forms
 from django.core.validators import RegexValidator
-from django.db.models import Exists, OuterRef, Q
 
 from cases.models import Case, Priority, Status
+from cases.search import text_query
 from inbox.models import Direction, Message
 
 SENTIMENTS = [("negative", "negative"), ("neutral", "neutral"), ("positive", "positive")]
@@ -21,15 +23,19 @@ class IdFilter(django_filters.NumberFilter):
         super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
 
 
-def text_query(value: str) -> Q:
-    value = value.strip()[:200]
-    inner = Message.objects.filter(case=OuterRef("pk"), text__icontains=value)
-    return (
-        Q(contact__handle__icontains=value)
-        | Q(contact__name__icontains=value)
-        | Q(last_message_preview__icontains=value)
-        | Q(Exists(inner))
-    )
+class MomentFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 moment, compared in UTC: PostgreSQL refuses offsets past ±15:59 that
+    ISO 8601 (and Python) allow, and would answer 500."""
+
+    def filter(self, qs, value):
+        if value:
+            try:
+                value = value.astimezone(UTC)
+            except OverflowError:  # past the calendar's end (or start) once in UTC
+                value = (datetime.max if value.year == datetime.max.year else datetime.min).replace(
+                    tzinfo=UTC
+                )
+        return super().filter(qs, value)
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -46,8 +52,8 @@ class CaseFilter(django_filters.FilterSet):
     account = django_filters.CharFilter(field_name="account__slug")
     platform = django_filters.CharFilter(field_name="channel")
     sentiment = django_filters.ChoiceFilter(choices=SENTIMENTS)
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = MomentFilter(field_name="created_at", lookup_expr="gte")
+    created_before = MomentFilter(field_name="created_at", lookup_expr="lt")
     q = django_filters.CharFilter(method="filter_q", help_text="text search")
 
     class Meta:

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from cases.models import Case, CaseEvent, KnowledgeArticle, Priority, Status
-from inbox.models import Contact, Message
+from inbox.models import Contact, Message, TierSlug
 
 
 class ContactBriefSerializer(serializers.ModelSerializer):
@@ -175,6 +175,12 @@ class MergeInput(serializers.Serializer):
 
 class ContactSerializer(serializers.ModelSerializer):
     history = serializers.SerializerMethodField(help_text="the contact's cases, newest first")
+    tier = serializers.ChoiceField(
+        choices=TierSlug.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="the customer's own tier; empty: the account's default applies",
+    )
 
     class Meta:
         model = Contact

@@ -20,6 +20,7 @@ from cases.permissions import (
     ActionError,
     Forbidden,
     check_can_assign,
+    check_can_set_tier,
     check_can_work,
     is_supervisor,
 )
@@ -33,6 +34,13 @@ class MessagePagination(CursorPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def decode_cursor(self, request):
+        """A cursor that is not one of ours is bad input (400), as on the case list."""
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError({"cursor": "not a cursor of this list"}) from None
 
 
 def visible_cases(user):
@@ -68,8 +76,14 @@ def find_agent(value, request):
     return agent
 
 
+# Only ids the database can hold reach a view: anything else is an unknown URL (404),
+# never a conversion error (500).
+ID_PATTERN = "[0-9]{1,18}"
+
+
 class CaseViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [CanViewCase]
+    lookup_value_regex = ID_PATTERN
     filterset_class = CaseFilter
     pagination_class = CaseKeysetPagination
 
@@ -93,7 +107,7 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
     def _answer(self, case, code=status.HTTP_200_OK):
         return Response(case_row(case), status=code)
 
-    @extend_schema(request=s.ReplyInput, responses=s.MessageSerializer)
+    @extend_schema(request=s.ReplyInput, responses={201: s.MessageSerializer})
     @action(detail=True, methods=["post"])
     def reply(self, request, pk=None):
         data = self._valid(s.ReplyInput)
@@ -128,9 +142,11 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def tier(self, request, pk=None):
         data = self._valid(s.TierInput)
-        return self._answer(run(actions.set_tier, self._case(), data["tier"], actor=request.user))
+        case = self._case()
+        run(check_can_set_tier, request.user, case)
+        return self._answer(run(actions.set_tier, case, data["tier"], actor=request.user))
 
-    @extend_schema(request=s.NoteInput, responses=s.CaseEventSerializer)
+    @extend_schema(request=s.NoteInput, responses={201: s.CaseEventSerializer})
     @action(detail=True, methods=["post"])
     def notes(self, request, pk=None):
         data = self._valid(s.NoteInput)
@@ -149,7 +165,7 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
         return self._answer(run(actions.merge_cases, case, into, actor=request.user))
 
     @extend_schema(responses=s.KnowledgeArticleSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def suggestions(self, request, pk=None):
         """Knowledge-base articles matching what the customer wrote lately."""
         case = self.get_object()
@@ -166,6 +182,7 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
 
 class MessageViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [IsAgent]
+    lookup_value_regex = ID_PATTERN
     serializer_class = s.MessageSerializer
     filterset_class = MessageFilter
     pagination_class = MessagePagination
@@ -177,7 +194,18 @@ class MessageViewSet(viewsets.ReadOnlyModelViewSet):
             return queryset
         return queryset.filter(case__in=Case.objects.for_user(user).values("pk"))
 
-    @extend_schema(responses=s.CaseSerializer)
+    @extend_schema(request=None, responses=s.MessageSerializer)
+    @action(detail=True, methods=["post"])
+    def resend(self, request, pk=None):
+        """Send a reply that failed again (fresh attempts); 400 unless it failed."""
+        message = self.get_object()
+        if message.case_id is None:
+            raise ValidationError({"error": "that message is not in a case"})
+        run(check_can_work, request.user, message.case)
+        message = run(actions.resend_reply, message, actor=request.user)
+        return Response(s.MessageSerializer(message).data)
+
+    @extend_schema(request=None, responses={201: s.CaseSerializer})
     @action(detail=True, methods=["post"])
     def split(self, request, pk=None):
         message = self.get_object()
@@ -190,6 +218,7 @@ class MessageViewSet(viewsets.ReadOnlyModelViewSet):
 
 class ContactViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [IsAgent]
+    lookup_value_regex = ID_PATTERN
     serializer_class = s.ContactSerializer
     queryset = Contact.objects.all()
 

@@ -136,7 +136,7 @@ def from_epoch(value: Any) -> datetime:
     if number > 1e11:  # milliseconds
         number /= 1000.0
     try:
-        return datetime.fromtimestamp(number, tz=UTC)
+        return not_after_now(datetime.fromtimestamp(number, tz=UTC))
     except (OverflowError, OSError, ValueError):
         raise PayloadError(f"timestamp {value!r} is out of range") from None
 
@@ -152,9 +152,20 @@ def from_iso(value: Any) -> datetime:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     try:
-        return parsed.astimezone(UTC)
+        return not_after_now(parsed.astimezone(UTC))
     except OverflowError:  # year 1 or 9999 shifted past the calendar's end
         raise PayloadError(f"time {value!r} is out of range") from None
+
+
+def not_after_now(moment: datetime) -> datetime:
+    """A platform's time of a message, but never later than now.
+
+    A message cannot have been written after we read it: a sender whose clock runs ahead
+    would otherwise put the customer's question after our answer to it, so the answer
+    would not count as a response, the first-response clock would run on, and the thread
+    would show the question below the reply. The platform's own value stays in `raw`.
+    """
+    return min(moment, datetime.now(UTC))
 
 
 def require(mapping: Any, key: str, where: str) -> Any:
@@ -176,6 +187,8 @@ def clean_text(value: Any) -> str:
         return ""
     if not isinstance(value, str):
         value = str(value)
+    if value.isascii() and "\x00" not in value:
+        return value  # the common case, decided without the pattern
     return LONE_SURROGATE.sub("\ufffd", value.replace("\x00", "\ufffd"))
 
 
@@ -186,6 +199,9 @@ def clean_json(value: Any) -> Any:
     """
     if not isinstance(value, dict | list):
         return clean_text(value) if isinstance(value, str) else value
+    if isinstance(value, dict) and all(type(child) is str for child in value.values()):
+        # A flat object of strings (a CSV row of an import): one pass, no work list.
+        return {clean_text(key): clean_text(child) for key, child in value.items()}
     root: Any = {} if isinstance(value, dict) else []
     pending = [(value, root)]
     while pending:

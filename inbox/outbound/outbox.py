@@ -126,8 +126,12 @@ def drain_outbox(limit: int = 100) -> int:
     return len(ids)
 
 
-def resend(message_id: int) -> None:
-    """Put a failed message back in the queue with fresh attempts, and send it after commit."""
+def resend(message_id: int) -> bool:
+    """Put a failed message back in the queue with fresh attempts, and send it after commit.
+
+    False when the message is not failed (sent meanwhile, or already queued again by a
+    second click): the conditional update lets one of two racing resends through.
+    """
     updated = (
         _outbound(status=SendStatus.FAILED)
         .filter(pk=message_id)
@@ -136,6 +140,7 @@ def resend(message_id: int) -> None:
     if updated:
         logger.info("outbound message %s queued again", message_id)
         queue_send(message_id)
+    return bool(updated)
 
 
 def http_client() -> httpx.Client:

@@ -41,7 +41,24 @@ function appendMessage(m) {
         el("time", { datetime: m.created_at }, localTime(m.created_at)), " ",
         el("span", { class: `sentiment ${m.sentiment.label}` }, m.sentiment.label),
         m.direction === "out" ? el("span", { class: `send ${m.status}` }, m.status) : null),
-      el("p", { class: "text" }, m.text)));
+      el("p", { class: "text" }, m.text),
+      m.direction === "out" ? el("p", { class: "send-error", id: `send-error-${m.id}`, role: "status", hidden: !m.error }, m.error || "") : null,
+      m.direction === "out" ? el("button", { type: "button", class: "link", "data-resend": m.id, hidden: m.status !== "failed" }, "Resend") : null));
+  showSend(m);
+}
+
+// A reply's sending status: queued, sent, or failed with the platform's reason and a way
+// to send it again.
+function showSend(m) {
+  const status = document.getElementById(`send-${m.id}`) || document.querySelector(`#message-${m.id} .send`);
+  if (!status) return;
+  status.id = `send-${m.id}`;
+  status.textContent = m.status;
+  status.className = `send ${m.status}`;
+  const error = document.getElementById(`send-error-${m.id}`);
+  if (error) { error.textContent = m.error || ""; error.hidden = !m.error; }
+  const resend = document.querySelector(`[data-resend="${m.id}"]`);
+  if (resend) resend.hidden = m.status !== "failed";
 }
 
 function applyRow(row) {
@@ -64,11 +81,22 @@ const live = connect((event) => {
     appendMessage(event.message);
     if (event.message.direction === "out" && event.message.sent_by !== me) repliesByOthers += 1;
     applyRow(event.row);
+  } else if (event.type === "message.updated") {
+    showSend(event.message);
   } else if (event.type === "catchup") {
     const row = event.rows.find((r) => r.id === caseId);
-    if (row) applyRow(row);
+    if (row) { applyRow(row); catchUpMessages(); }
   } else if (event.row) applyRow(event.row);
 });
+
+// The case changed while frames were lost (a reconnect, a Redis hiccup): the row says so,
+// the messages and their send status come from the API, without a reload.
+async function catchUpMessages() {
+  try {
+    const detail = await api(`/api/v1/cases/${caseId}/`);
+    for (const m of detail.messages) { appendMessage(m); showSend(m); }
+  } catch { /* the next catch-up tries again */ }
+}
 live.send({ type: "presence", case: caseId, state: "viewing" });
 setInterval(() => live.send({ type: "presence", case: caseId, state: typingUntil > Date.now() ? "typing" : "viewing" }), 30000);
 window.addEventListener("pagehide", () => live.send({ type: "presence", case: caseId, state: "left" }));
@@ -154,6 +182,15 @@ document.getElementById("merge").addEventListener("submit", async (ev) => {
   const into = Number(document.getElementById("merge-into").value);
   try { const row = await api(`/api/v1/cases/${caseId}/merge/`, { into }); location.href = `/cases/${row.id}/`; }
   catch (err) { toast(err.message, "error"); }
+});
+
+messages.addEventListener("click", async (ev) => {
+  const resend = ev.target.closest("[data-resend]");
+  if (!resend) return;
+  resend.disabled = true;
+  try { showSend(await api(`/api/v1/messages/${resend.dataset.resend}/resend/`, {})); toast("Reply queued again"); }
+  catch (err) { toast(err.message, "error"); }
+  finally { resend.disabled = false; }
 });
 
 messages.addEventListener("click", async (ev) => {

@@ -11,6 +11,10 @@ function setStatus(state, text) {
   el.textContent = text;
 }
 
+// Frames can be lost without the socket closing (a full group, a Redis hiccup the socket
+// survives), so an open connection also asks now and then for what changed since lastSeq.
+const CATCHUP_EVERY_MS = 20000;
+
 export function connect(onEvent) {
   let socket = null;
   // The page was rendered as of this timeline id: anything newer is caught up on open.
@@ -47,6 +51,9 @@ export function connect(onEvent) {
   }
 
   open();
+  setInterval(() => {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "catchup", since: lastSeq }));
+  }, CATCHUP_EVERY_MS);
   return {
     send(payload) {
       const text = JSON.stringify(payload);

@@ -17,9 +17,10 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// The token of the page's own forms: the CSRF cookie is HttpOnly, out of scripts' reach.
 export function csrfToken() {
-  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-  return match ? decodeURIComponent(match[1]) : "";
+  const field = document.querySelector('input[name="csrfmiddlewaretoken"]');
+  return field ? field.value : "";
 }
 
 export async function api(path, body) {

@@ -3,7 +3,8 @@
 Each batch goes through the same intake as a webhook delivery (store, sentiment, threading)
 in its own transaction, with live events and automatic replies switched off. Known external
 ids are skipped by the store, so running the same import again adds nothing, and an import
-stopped half-way is finished by running it again.
+stopped half-way is finished by running it again. Sentiment is scored in worker processes
+(`--workers`, default one per core) while this process files the batches before.
 """
 
 import sys
@@ -17,6 +18,7 @@ from tqdm import tqdm
 from inbox.handoff import batch_handler
 from inbox.importers import FORMATS, ImportFileError, Tally, estimate_records
 from inbox.models import Account
+from sentiment.pool import default_workers, scored_batches
 
 
 class Command(BaseCommand):
@@ -29,6 +31,12 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=1000, help="messages per batch")
         parser.add_argument(
             "--brand", help="keep only this brand's messages (twcs: author id; airline: airline)"
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=default_workers(),
+            help="processes scoring sentiment beside this one; 1 scores here (default: cores)",
         )
         parser.add_argument(
             "--skip-bad",
@@ -50,6 +58,8 @@ class Command(BaseCommand):
             raise CommandError(f"--brand does not apply to --format {options['format']}")
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1")
+        if options["workers"] < 1:
+            raise CommandError("--workers must be at least 1")
 
         started = time.perf_counter()
         tally = Tally()
@@ -70,9 +80,12 @@ class Command(BaseCommand):
         )
         try:
             with progress:
-                for batch in batches:
+                scored = scored_batches(
+                    batches, lambda message: message.text, workers=options["workers"]
+                )
+                for batch, sentiments in scored:
                     with transaction.atomic():
-                        result = handler(account, batch, live=False)
+                        result = handler(account, batch, live=False, sentiments=sentiments)
                     new += len(result.new)
                     known += result.duplicates
                     progress.update(len(batch))

@@ -1,0 +1,260 @@
+"""Writing many rows of one model with plain SQL: multi-row INSERT … RETURNING, and UPDATE.
+
+The intake writes thousands of messages, cases and timeline entries per import batch.
+Django's `bulk_create` and `bulk_update` compile SQL and prepare every value of every field
+through several layers per row, which costs more than the database's own work; these build
+one statement per shape and prepare each value with the one step its column type needs.
+Values end up exactly as `save()` would write them: fields whose preparation is more than
+the identity (JSON, anything unusual, naive datetimes) still go through the field itself.
+"""
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from operator import attrgetter
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.db import connection, models
+from django.db.models.base import ModelState
+from django.db.models.constants import OnConflict
+from django.utils import timezone
+
+# Fields whose database value is the Python value itself, on SQLite and PostgreSQL.
+_PLAIN_FIELDS = (
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.FloatField,
+    models.BooleanField,
+    models.ForeignKey,
+)
+# Largest VALUES statement: rows × columns parameters (PostgreSQL allows 65,535; SQLite
+# 32,766 since 3.32). Beyond a few thousand parameters a longer statement saves nothing.
+MAX_PARAMETERS = 16_000
+# Rows of one UNNEST statement (PostgreSQL): bounds the arrays built for it.
+MAX_ARRAY_ROWS = 5_000
+
+Prepare = Callable[[Any], Any]
+M = TypeVar("M", bound=models.Model)
+PLAIN, DATETIME, JSON, OTHER = range(4)
+
+
+@cache
+def _kinds(fields: tuple[models.Field, ...]) -> tuple[tuple[int, int, models.Field], ...]:
+    """(position, kind, field) of every column whose value needs preparing."""
+    kinds = []
+    for index, field in enumerate(fields):
+        if isinstance(field, _PLAIN_FIELDS):
+            continue
+        if isinstance(field, models.DateTimeField):
+            kinds.append((index, DATETIME, field))
+        elif isinstance(field, models.JSONField):
+            kinds.append((index, JSON, field))
+        else:
+            kinds.append((index, OTHER, field))
+    return tuple(kinds)
+
+
+def _preparer(kind: int, field: models.Field) -> Prepare:
+    """The one step a column's value needs, as the field itself would take it."""
+    ops = connection.ops
+    if kind == DATETIME:
+        adapt = ops.adapt_datetimefield_value
+        if connection.vendor == "sqlite" and settings.USE_TZ:
+            # What the SQLite backend's adapter does for an aware value, minus its checks.
+            zone = connection.timezone
+
+            def adapt(value: datetime) -> str:
+                return str(value.astimezone(zone).replace(tzinfo=None))
+
+        def prepare_datetime(value: Any) -> Any:
+            if value is None:
+                return None
+            if isinstance(value, datetime) and value.utcoffset() is not None:
+                return adapt(value)
+            return field.get_db_prep_save(value, connection)  # naive: warns, assumes UTC
+
+        return prepare_datetime
+    if kind == JSON:
+        adapt_json, encoder = ops.adapt_json_value, field.encoder
+        empty = {dict: adapt_json({}, encoder), list: adapt_json([], encoder)}
+
+        def prepare_json(value: Any) -> Any:
+            if value is None or hasattr(value, "as_sql"):
+                return field.get_db_prep_save(value, connection)
+            if not value and type(value) in empty:
+                return empty[type(value)]  # most timeline entries carry no data
+            return adapt_json(value, encoder)
+
+        return prepare_json
+    return lambda value: field.get_db_prep_save(value, connection)
+
+
+def _values(objects: Sequence[models.Model], fields: tuple[models.Field, ...]) -> list[list]:
+    preparers = [(index, _preparer(kind, field)) for index, kind, field in _kinds(fields)]
+    names = [f.attname for f in fields]
+    getter = attrgetter(*names) if len(names) > 1 else lambda obj: (getattr(obj, names[0]),)
+    rows = []
+    for obj in objects:
+        row = list(getter(obj))
+        for index, prepare in preparers:
+            row[index] = prepare(row[index])
+        rows.append(row)
+    return rows
+
+
+@cache
+def _defaults(model: type[models.Model]) -> tuple[dict[str, Any], tuple[models.Field, ...]]:
+    """(fixed default per attribute, fields whose default is made anew for each instance)."""
+    fixed, fresh = {}, []
+    for field in model._meta.concrete_fields:
+        if callable(field.default):
+            fresh.append(field)
+        else:
+            fixed[field.attname] = field.get_default()
+    return fixed, tuple(fresh)
+
+
+def new_instance(model: type[M], values: dict[str, Any], related: dict | None = None) -> M:
+    """An unsaved instance from attribute values (`contact_id`, not `contact`); every field
+    not named takes its default, and `related` objects (by field name) are cached on it.
+
+    Built the way Django unpickles an instance (`__new__`, then the attributes), without
+    `Model.__init__`, whose per-field descriptors cost more than the rest of a bulk insert.
+    The models written here have no `post_init` receivers.
+    """
+    fixed, fresh = _defaults(model)
+    instance = model.__new__(model)
+    attributes = instance.__dict__
+    attributes.update(fixed)
+    for field in fresh:
+        if field.attname not in values:
+            attributes[field.attname] = field.get_default()
+    attributes.update(values)
+    instance._state = ModelState()
+    if related:
+        instance._state.fields_cache.update(related)
+    return instance
+
+
+@dataclass(frozen=True)
+class _Insert:
+    """The parts of one model's INSERT statement on the current database."""
+
+    fields: tuple[models.Field, ...]
+    head: str  # INSERT INTO table (columns)
+    tail: str  # RETURNING id, ON CONFLICT DO NOTHING, or nothing
+    unnest: str  # PostgreSQL: SELECT * FROM UNNEST((%s)::type[], ...); else ""
+    one_by_one: bool  # each new id read back on its own (SQLite before 3.35)
+
+    def statements(self, rows: list[list]) -> Iterator[tuple[int, str, list]]:
+        """(rows in it, SQL, parameters) of each statement that inserts `rows`."""
+        if self.unnest:
+            # One array per column: a handful of parameters whatever the number of rows,
+            # where a VALUES list costs the driver and the planner one per value.
+            for start in range(0, len(rows), MAX_ARRAY_ROWS):
+                chunk = rows[start : start + MAX_ARRAY_ROWS]
+                columns = [list(column) for column in zip(*chunk, strict=True)]
+                yield len(chunk), f"{self.head} {self.unnest} {self.tail}", columns
+            return
+        one = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
+        per_statement = 1 if self.one_by_one else MAX_PARAMETERS // len(self.fields)
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            values = ", ".join([one] * len(chunk))
+            yield (
+                len(chunk),
+                f"{self.head} VALUES {values} {self.tail}",
+                [value for row in chunk for value in row],
+            )
+
+
+def _unnest(fields: tuple[models.Field, ...]) -> str:
+    """`SELECT * FROM UNNEST(...)` for PostgreSQL, as Django's own bulk_create builds it when
+    every column has a plain type; "" otherwise."""
+    if connection.vendor != "postgresql" or any(
+        hasattr(f, "get_placeholder")
+        or (f.target_field if f.is_relation else f).get_internal_type() not in connection.data_types
+        for f in fields
+    ):
+        return ""
+    # Without the length (varchar[], not varchar(50)[]): nothing is cut short on the way.
+    arrays = ", ".join(f"(%s)::{f.db_type(connection).split('(')[0]}[]" for f in fields)
+    return f"SELECT * FROM UNNEST({arrays})"  # noqa: S608 - types from the model
+
+
+@cache
+def _insert_shape(model: type[models.Model], vendor: str, ignore: bool) -> _Insert:
+    meta = model._meta
+    fields = tuple(f for f in meta.concrete_fields if not f.primary_key)
+    ops = connection.ops
+    conflict = OnConflict.IGNORE if ignore else None
+    # Identifiers come from the model, quoted; every value is a parameter.
+    table = ops.quote_name(meta.db_table)
+    columns = ", ".join(ops.quote_name(f.column) for f in fields)
+    head = f"{ops.insert_statement(on_conflict=conflict)} {table} ({columns})"
+    can_return = connection.features.can_return_rows_from_bulk_insert
+    if ignore:
+        # SQLite says it in the head ("INSERT OR IGNORE"), PostgreSQL in the tail.
+        tail = ops.on_conflict_suffix_sql(fields, conflict, (), ())
+    else:
+        tail = f"RETURNING {ops.quote_name(meta.pk.column)}" if can_return else ""
+    return _Insert(fields, head, tail, _unnest(fields), one_by_one=not ignore and not can_return)
+
+
+def insert_rows(objects: Sequence[models.Model], *, ignore_conflicts: bool = False) -> None:
+    """INSERT new instances of one model; each gets its primary key, as after `save()`.
+
+    Fields with `auto_now` / `auto_now_add` get the current time, like `save()` gives them.
+    With `ignore_conflicts`, rows that break a unique constraint are skipped and no
+    instance gets its key (the caller reads back what it needs).
+    """
+    if not objects:
+        return
+    meta = type(objects[0])._meta
+    shape = _insert_shape(type(objects[0]), connection.vendor, ignore_conflicts)
+    now = timezone.now()
+    for field in shape.fields:
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            for obj in objects:
+                setattr(obj, field.attname, now)
+    rows = _values(objects, shape.fields)
+    done = 0
+    with connection.cursor() as cursor:
+        for count, sql, params in shape.statements(rows):
+            cursor.execute(sql, params)
+            if not ignore_conflicts:
+                if shape.one_by_one:
+                    ids = [connection.ops.last_insert_id(cursor, meta.db_table, meta.pk.column)]
+                else:
+                    ids = [row[0] for row in cursor.fetchall()]
+                for obj, pk in zip(objects[done : done + count], ids, strict=True):
+                    obj.pk = pk
+            done += count
+    if not ignore_conflicts:
+        for obj in objects:
+            obj._state.adding = False
+            obj._state.db = connection.alias
+
+
+def update_rows(objects: Iterable[models.Model], fields: Sequence[str]) -> int:
+    """One prepared `UPDATE … WHERE id = %s` per row, sent with executemany.
+
+    Django's `bulk_update` builds a `CASE WHEN` expression per field and row, which costs
+    milliseconds per row at a few dozen fields.
+    """
+    objects = list(objects)
+    if not objects:
+        return 0
+    meta = type(objects[0])._meta
+    columns = tuple(meta.get_field(name) for name in fields)
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in columns)
+    # Identifiers come from the model, quoted; every value is a parameter.
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+    rows = _values(objects, (*columns, meta.pk))
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+    return len(rows)

@@ -1,0 +1,115 @@
+"""Scoring batches of texts in worker processes while the caller works on earlier batches.
+
+A bulk import spends most of its CPU on sentiment and on the database, and the two do not
+depend on each other within a batch: the workers score batch N+1 while the importer files
+batch N. The look-ahead is bounded, so memory stays flat whatever the file's size, and
+results come back in the order the batches went in. With one worker nothing is started
+and nothing is scored ahead: the caller scores in its own process what it keeps.
+
+Workers are forked: a fork server or spawned workers would import the caller's main module
+again (scripts without a `__main__` guard would run twice). A forked worker only ever calls
+`analyze`; it never touches the database connections it inherits and leaves with
+`os._exit`, so they stay the caller's. Each worker builds the lexicons and the language
+detector when it starts (about a second, on every core at once), unless the caller had
+them built already.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import TypeVar
+
+from .analyzer import Sentiment, analyze
+
+__all__ = ["default_workers", "scored_batches"]
+
+T = TypeVar("T")
+
+# Batches in flight beyond the one being filed: enough to keep every worker busy while the
+# caller files one, few enough that a slow caller does not pile up parsed batches.
+AHEAD_PER_WORKER = 1
+
+
+def default_workers() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def warm_up() -> None:
+    """Build the lexicons and the detector now, not on a worker's first batch."""
+    for text in (
+        "thanks, my order is late and nobody answers",
+        "danke, meine Bestellung ist zu spät und keiner antwortet",
+        "merci, ma commande est en retard et personne ne répond",
+    ):
+        analyze(text)
+
+
+def _score(texts: Sequence[str]) -> list[tuple[str, float, float, str]]:
+    # Plain tuples: cheaper to send back between processes than the dataclass.
+    return [
+        (mood.label, mood.polarity, mood.subjectivity, mood.language)
+        for mood in map(analyze, texts)
+    ]
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("fork"), initializer=warm_up
+    )
+
+
+def _split(texts: list[str], parts: int) -> list[list[str]]:
+    size = -(-len(texts) // parts) if texts else 1
+    return [texts[start : start + size] for start in range(0, len(texts), size)]
+
+
+def scored_batches(
+    batches: Iterable[list[T]], text: Callable[[T], str], *, workers: int
+) -> Iterator[tuple[list[T], list[Sentiment] | None]]:
+    """Each batch with the sentiment of each item's text, in order; with one worker, None.
+
+    Each batch is split across the workers, so one batch is ready as soon as possible;
+    the next batches are read while earlier ones are scored. An error reading a batch is
+    raised after the batches before it were handed out. Leaving the loop early cancels
+    what was not scored yet.
+    """
+    if workers <= 1:
+        # Nothing to overlap with: the caller scores what it keeps (a re-run keeps nothing).
+        for batch in batches:
+            yield batch, None
+        return
+    pending: deque[tuple[list[T], list[Future]]] = deque()
+    pool = _pool(workers)
+    items = iter(batches)
+    try:
+        while True:
+            try:
+                batch = next(items)
+            except StopIteration:
+                break
+            except Exception:
+                # The batches read before the failing one are handed out first, as if
+                # they had been scored one at a time.
+                while pending:
+                    yield _collect(*pending.popleft())
+                raise
+            parts = _split([text(item) for item in batch], workers)
+            pending.append((batch, [pool.submit(_score, part) for part in parts]))
+            if len(pending) > AHEAD_PER_WORKER * workers:
+                yield _collect(*pending.popleft())
+        while pending:
+            yield _collect(*pending.popleft())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _collect(batch: list[T], futures: list[Future]) -> tuple[list[T], list[Sentiment]]:
+    return batch, [Sentiment(*row) for future in futures for row in future.result()]

@@ -1,0 +1,29 @@
+"""The Redis channel layer as configured: a quiet live socket survives a busy server.
+
+A socket's consumer waits for frames with a blocking pop that Redis answers empty after a
+few seconds. If the client's read timeout is no longer than that pop, a server busy at that
+moment (other sockets, a slow handler) times the read out, the consumer dies and the
+browser's socket closes with 1011; the soak run found it under load.
+"""
+
+import asyncio
+import time
+
+import pytest
+from channels.layers import get_channel_layer
+
+pytestmark = pytest.mark.redis
+
+
+async def test_a_quiet_socket_gets_its_frame_after_the_server_was_busy_as_redis_answered(
+    needs_redis,
+):
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    receiving = asyncio.ensure_future(layer.receive(channel))
+    await asyncio.sleep(layer.brpop_timeout - 0.3)
+    time.sleep(0.8)  # the event loop is busy just when Redis answers the empty pop
+    await layer.send(channel, {"type": "inbox.event", "event": {"type": "ping"}})
+    message = await asyncio.wait_for(receiving, 15)
+    assert message["event"] == {"type": "ping"}
+    await layer.flush()

@@ -1,0 +1,113 @@
+"""The database unavailable while a webhook arrives: a 503 the platform retries, with
+Retry-After and a JSON error, and the retried delivery stored once when it is back.
+
+The faults are real. On SQLite another connection holds the write lock (a backup or a
+long migration does the same); on PostgreSQL the server reaches the database through a
+TCP proxy the test cuts, so open connections are reset and new ones refused, or stalls,
+so new connections are accepted and never answered.
+"""
+
+import sqlite3
+import time
+
+import pytest
+
+from tests.faults import AGENT, PASSWORD, deliver, message, prepare, start
+from tests.live_server import Server
+from tests.tcp_proxy import TcpProxy
+
+
+def assert_retry_later(answer) -> None:
+    assert answer.status == 503, answer.body[:500]
+    assert answer.headers["Content-Type"] == "application/json"
+    assert int(answer.headers["Retry-After"]) > 0
+    assert "database" in answer.json()["error"]
+
+
+def stored_once(server: Server, external_id: str) -> None:
+    token = server.token(AGENT, PASSWORD)
+    listing = server.api("/api/v1/messages/?account=shop", token)["results"]
+    assert [m["external_id"] for m in listing] == [external_id]
+    cases = server.api("/api/v1/cases/", token)["results"]
+    assert len(cases) == 1 and cases[0]["message_count"] == 1
+
+
+def test_a_locked_sqlite_database_answers_503_and_the_retry_is_stored_once(tmp_path):
+    server = Server(tmp_path, CAREMGR_TASKS_INLINE="true", SQLITE_BUSY_SECONDS="1")
+    prepare(server)
+    start(server)
+    payload = message("locked-1", "My order never arrived")
+    holder = sqlite3.connect(tmp_path / "live.sqlite3", isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")  # readers go on; no writer gets in
+
+        assert_retry_later(deliver(server, payload))
+
+        holder.execute("ROLLBACK")
+        assert deliver(server, payload).status == 200  # the platform's retry
+        assert deliver(server, payload).status == 200  # and one more, as platforms do
+        stored_once(server, "locked-1")
+    finally:
+        holder.close()
+        server.stop()
+
+
+@pytest.mark.postgres
+def test_a_cut_postgres_connection_answers_503_and_the_retry_is_stored_once(tmp_path, own_postgres):
+    proxy, through_proxy = TcpProxy.for_url(own_postgres)
+    setup = Server(tmp_path, DATABASE_URL=own_postgres)
+    prepare(setup)
+    proxy.start()
+    server = Server(tmp_path, CAREMGR_TASKS_INLINE="true", DATABASE_URL=through_proxy)
+    start(server)
+    payload = message("cut-1", "My order never arrived")
+    try:
+        assert deliver(server, message("warm-up")).status == 200  # a pooled connection exists
+
+        proxy.cut()
+        for _ in range(3):  # the pooled connection is dead, and no new one gets through
+            assert_retry_later(deliver(server, payload))
+
+        proxy.restore()
+        assert deliver(server, payload).status == 200
+        assert deliver(server, payload).status == 200
+        token = server.token(AGENT, PASSWORD)
+        listing = server.api("/api/v1/messages/?account=shop", token)["results"]
+        assert sorted(m["external_id"] for m in listing) == ["cut-1", "warm-up"]
+    finally:
+        server.stop()
+        proxy.stop()
+
+
+@pytest.mark.postgres
+def test_a_postgres_server_that_never_answers_gets_503_within_the_connect_timeout(
+    tmp_path, own_postgres
+):
+    proxy, through_proxy = TcpProxy.for_url(own_postgres)
+    setup = Server(tmp_path, DATABASE_URL=own_postgres)
+    prepare(setup)
+    proxy.start()
+    server = Server(
+        tmp_path,
+        CAREMGR_TASKS_INLINE="true",
+        DATABASE_URL=through_proxy,
+        DATABASE_CONNECT_TIMEOUT="2",
+    )
+    start(server)
+    payload = message("hung-1", "My order never arrived")
+    try:
+        assert deliver(server, message("warm-up")).status == 200
+
+        proxy.stall()
+        started = time.monotonic()
+        assert_retry_later(deliver(server, payload))
+        assert time.monotonic() - started < 15  # the timeout, not the platform's, decides
+
+        proxy.restore()
+        assert deliver(server, payload).status == 200
+        token = server.token(AGENT, PASSWORD)
+        listing = server.api("/api/v1/messages/?account=shop", token)["results"]
+        assert sorted(m["external_id"] for m in listing) == ["hung-1", "warm-up"]
+    finally:
+        server.stop()
+        proxy.stop()
