@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 
-pytest_plugins = ["tests.fake_platform", "tests.faults", "tests.role_world"]
+pytest_plugins = ["tests.fake_platform", "tests.faults", "tests.hang_report", "tests.role_world"]
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
