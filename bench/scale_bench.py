@@ -119,7 +119,7 @@ def plan(requests: int) -> list[tuple[str, str, list[str]]]:
         lines.append(
             (f"case API /api/v1/cases/<id>/ ({messages} messages)", "supervisor", [f"{API}{pk}/"])
         )
-    for group_by in ("tier", "agent", "platform"):
+    for group_by in ("tier", "account", "team", "agent", "platform"):
         path = f"/api/v1/reports/sla/?{period_query(365)}&group_by={group_by}"
         lines.append((f"SLA report API, a year, by {group_by}", "supervisor", [path]))
     path = f"/api/v1/reports/sla/?{period_query(30)}&group_by=tier"
@@ -154,14 +154,15 @@ def client(base: str, cookies: dict, pid: int, lines: list, options: tuple, queu
             cpu = process_cpu(pid)
             samples = [timed(http, path) for _ in range(count) for path in paths]
             results[name] = (samples, (process_cpu(pid) - cpu) / len(samples))
-        http = sessions["supervisor"]
-        paths = walk(http, pages)
-        cpu = process_cpu(pid)
-        samples = [timed(http, path) for _ in range(repeat // 5 or 1) for path in paths]
-        results[f"list cursor walk, pages 1–{len(paths)}"] = (
-            samples,
-            (process_cpu(pid) - cpu) / len(samples),
-        )
+        if pages:
+            http = sessions["supervisor"]
+            paths = walk(http, pages)
+            cpu = process_cpu(pid)
+            samples = [timed(http, path) for _ in range(repeat // 5 or 1) for path in paths]
+            results[f"list cursor walk, pages 1–{len(paths)}"] = (
+                samples,
+                (process_cpu(pid) - cpu) / len(samples),
+            )
     except Exception as exc:  # reported by the parent, which owns the cleanup
         results = {"error": f"{type(exc).__name__}: {exc}"}
     finally:
@@ -246,6 +247,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=50, help="timed requests per line")
     parser.add_argument("--pages", type=int, default=5, help="depth of the cursor walk")
     parser.add_argument("--explain", type=float, default=20.0, help="plan statements over N ms")
+    parser.add_argument(
+        "--only", default="", help="time only the lines whose name holds this, e.g. 'SLA report'"
+    )
     options = parser.parse_args()
     if not options.database_url:
         parser.error("--database-url (or DATABASE_URL) of a data set from bench/dataset.py")
@@ -265,7 +269,10 @@ def main() -> None:
     }
     ensure_logins(env)
     cases, messages = Case.objects.count(), Message.objects.count()
-    lines = plan(options.requests)
+    lines = [line for line in plan(options.requests) if options.only in line[0]]
+    if not lines:
+        parser.error(f"no line holds {options.only!r}")
+    pages = 0 if options.only else options.pages  # the cursor walk is a line of its own
     label = database_label(connection)
     connections.close_all()
 
@@ -280,7 +287,7 @@ def main() -> None:
             "agent": {"sessionid": session_cookie(server.url, AGENT, PASSWORD)},
         }
         queue = multiprocessing.Queue()
-        args = (server.url, cookies, server.process.pid, lines, (options.requests, options.pages))
+        args = (server.url, cookies, server.process.pid, lines, (options.requests, pages))
         worker = multiprocessing.Process(target=client, args=(*args, queue))
         worker.start()
         try:
