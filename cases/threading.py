@@ -17,12 +17,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q
 
 from cases.models import OPEN_STATUSES, Case, Status
+from inbox.lookups import rows_in
 from inbox.models import Account, Direction, Message
 
 JOIN, REOPEN, NEW, UNFILED = "join", "reopen", "new", "unfiled"
+# Table names for the plain lookups, quoted as the ORM quotes them.
+MESSAGES = connection.ops.quote_name(Message._meta.db_table)
+CASES = connection.ops.quote_name(Case._meta.db_table)
 
 
 def reopen_window() -> timedelta:
@@ -47,12 +52,14 @@ class CaseFinder:
         if not messages:
             return
         reply_ids = {m.in_reply_to for m in messages if m.in_reply_to}
-        if reply_ids:
-            self.case_of_message.update(
-                Message.objects.filter(
-                    account=account, external_id__in=reply_ids, case__isnull=False
-                ).values_list("external_id", "case_id")
+        self.case_of_message.update(
+            rows_in(
+                f"SELECT external_id, case_id FROM {MESSAGES} WHERE account_id = %s"  # noqa: S608
+                " AND case_id IS NOT NULL AND external_id IN ({keys})",
+                [account.pk],
+                reply_ids,
             )
+        )
         earliest = min(m.created_at for m in messages) - self.window
         contact_ids = {m.contact_id for m in messages}
         # Open and recently resolved cases of these customers, and those merged away (they
@@ -67,6 +74,28 @@ class CaseFinder:
             "tier", "team", "account", "contact", "assignee"
         ):
             self.remember(case)
+        self.latest_of_contact = self._latest_cases(
+            {m.contact_id for m in messages if m.direction == Direction.OUT} - set(self.by_contact)
+        )
+
+    def _latest_cases(self, contact_ids: set[int]) -> dict[int, Case]:
+        """The most recently updated case of each of these customers, read for the whole
+        batch: an outbound message of a customer without a case in view joins it."""
+        ids = [
+            pk
+            for pk, rank in rows_in(
+                f"SELECT id, ROW_NUMBER() OVER (PARTITION BY contact_id"  # noqa: S608
+                f" ORDER BY updated_at DESC, id DESC) FROM {CASES}"
+                " WHERE account_id = %s AND contact_id IN ({keys})",
+                [self.account.pk],
+                sorted(contact_ids),
+            )
+            if rank == 1
+        ]
+        if not ids:
+            return {}
+        found = Case.objects.filter(pk__in=ids).select_related("tier", "team", "merged_into")
+        return {case.contact_id: case for case in found}
 
     def remember(self, case: Case) -> None:
         self.cases[case.pk] = case
@@ -148,12 +177,7 @@ class CaseFinder:
             return Placement(UNFILED, None)
         if mine:
             return Placement(JOIN, max(mine, key=lambda c: (c.updated_at, c.pk)))
-        latest = (
-            Case.objects.filter(account=self.account, contact_id=message.contact_id)
-            .select_related("tier", "team", "merged_into")
-            .order_by("-updated_at")
-            .first()
-        )
+        latest = self.latest_of_contact.pop(message.contact_id, None)
         if latest is not None:
             self.remember(latest)
             return Placement(JOIN, self._root(latest))
@@ -171,10 +195,13 @@ def orphans_answering(
     ids = [m.external_id for m in messages if m.direction == Direction.IN and m.external_id]
     if not ids:
         return []
-    unfiled = Message.objects.filter(
-        account=account, direction=Direction.OUT, case__isnull=True, in_reply_to__in=ids
+    unfiled = rows_in(
+        f"SELECT id FROM {MESSAGES} WHERE account_id = %s AND direction = %s"  # noqa: S608
+        " AND case_id IS NULL AND in_reply_to IN ({keys})",
+        [account.pk, Direction.OUT.value],
+        ids,
     )
-    wanted = set(unfiled.values_list("pk", flat=True)) - set(filed)
+    wanted = {row[0] for row in unfiled} - set(filed)
     if not wanted:
         return []
     return list(Message.objects.filter(pk__in=wanted).order_by("created_at", "id"))

@@ -10,7 +10,7 @@ the identity (JSON, anything unusual, naive datetimes) still go through the fiel
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from operator import attrgetter
 from typing import Any, TypeVar
@@ -37,6 +37,7 @@ MAX_PARAMETERS = 16_000
 MAX_ARRAY_ROWS = 5_000
 
 Prepare = Callable[[Any], Any]
+_ZERO = timedelta(0)
 M = TypeVar("M", bound=models.Model)
 PLAIN, DATETIME, JSON, OTHER = range(4)
 
@@ -65,8 +66,11 @@ def _preparer(kind: int, field: models.Field) -> Prepare:
         if connection.vendor == "sqlite" and settings.USE_TZ:
             # What the SQLite backend's adapter does for an aware value, minus its checks.
             zone = connection.timezone
+            is_utc = zone.utcoffset(None) == _ZERO
 
             def adapt(value: datetime) -> str:
+                if is_utc and value.utcoffset() == _ZERO:
+                    return str(value)[:-6]  # "… 22:10:47+00:00" without its offset
                 return str(value.astimezone(zone).replace(tzinfo=None))
 
         def prepare_datetime(value: Any) -> Any:
@@ -110,7 +114,8 @@ def _defaults(model: type[models.Model]) -> tuple[dict[str, Any], tuple[models.F
     """(fixed default per attribute, fields whose default is made anew for each instance)."""
     fixed, fresh = {}, []
     for field in model._meta.concrete_fields:
-        if callable(field.default):
+        # A field without a default has NOT_PROVIDED, a class, as its (callable) default.
+        if field.has_default() and callable(field.default):
             fresh.append(field)
         else:
             fixed[field.attname] = field.get_default()

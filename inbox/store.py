@@ -9,10 +9,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from inbox.bulk import insert_rows, new_instance
 from inbox.connectors.base import ParsedMessage, Person, StatusUpdate, clean_json
+from inbox.lookups import instances_in, rows_in
 from inbox.models import Account, Contact, Message, SendStatus
 from sentiment import Sentiment, analyze
 
@@ -63,11 +64,10 @@ def _fetch_contacts(wanted: dict[tuple[str, str], Person]) -> dict[tuple[str, st
         by_channel.setdefault(channel, []).append(external_id)
     found = {}
     for channel, ids in by_channel.items():
-        for start in range(0, len(ids), 500):
-            for contact in Contact.objects.filter(
-                channel=channel, external_id__in=ids[start : start + 500]
-            ):
-                found[(channel, contact.external_id)] = contact
+        for contact in instances_in(
+            Contact, "channel = %s AND external_id IN ({keys})", [channel], ids
+        ):
+            found[(channel, contact.external_id)] = contact
     return found
 
 
@@ -85,14 +85,9 @@ def _new_contact(key: tuple[str, str], person: Person) -> Contact:
 
 
 def existing_external_ids(account: Account, external_ids: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(external_ids), 500):
-        found.update(
-            Message.objects.filter(
-                account=account, external_id__in=external_ids[start : start + 500]
-            ).values_list("external_id", flat=True)
-        )
-    return found
+    table = connection.ops.quote_name(Message._meta.db_table)
+    sql = f"SELECT external_id FROM {table} WHERE account_id = %s AND external_id IN ({{keys}})"  # noqa: S608
+    return {row[0] for row in rows_in(sql, [account.pk], external_ids)}
 
 
 def build_message(

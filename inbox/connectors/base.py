@@ -200,7 +200,12 @@ def clean_json(value: Any) -> Any:
     if not isinstance(value, dict | list):
         return clean_text(value) if isinstance(value, str) else value
     if isinstance(value, dict) and all(type(child) is str for child in value.values()):
-        # A flat object of strings (a CSV row of an import): one pass, no work list.
+        # A flat object of strings (a CSV row of an import): one pass, no work list, and
+        # usually one check of all its text at once.
+        if all(type(key) is str for key in value):
+            text = "".join(value) + "".join(value.values())
+            if "\x00" not in text and (text.isascii() or not LONE_SURROGATE.search(text)):
+                return dict(value)
         return {clean_text(key): clean_text(child) for key, child in value.items()}
     root: Any = {} if isinstance(value, dict) else []
     pending = [(value, root)]
