@@ -57,6 +57,9 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--settle", type=float, default=120, help="max s to wait at the end")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "img", help="CSV and SVG")
     parser.add_argument("--name", default="", help="file name stem (default soak-<mode>)")
+    parser.add_argument(
+        "--keep-logs", action="store_true", help="keep the server logs when all checks pass"
+    )
     options = parser.parse_args()
     if not 1 <= options.duration <= 3600 or not 0 < options.rate <= 500:
         parser.error("--duration 1..3600 s, --rate up to 500/s")
@@ -406,7 +409,7 @@ def run(stack, options, label: str, staff, actors) -> int:
     )
     print(f"samples: {options.out / (stem + '.csv')}; chart: {options.out / (stem + '.svg')}")
     print(f"command: {' '.join(sys.argv)}")
-    if failures:
+    if failures or options.keep_logs:
         print(f"server logs kept in {stack.workdir}")
     else:
         shutil.rmtree(stack.workdir, ignore_errors=True)

@@ -286,6 +286,11 @@ CAREMGR_RATE_LIMITS = env_bool("CAREMGR_RATE_LIMITS", True)
 CAREMGR_WEBHOOK_RATE_LIMIT = env_rate("CAREMGR_WEBHOOK_RATE_LIMIT", "30000/60")
 CAREMGR_LOGIN_RATE_LIMIT = env_rate("CAREMGR_LOGIN_RATE_LIMIT", "5/900")
 
+# Seconds between memory-growth reports of `manage.py serve` (caremgr.memory_watch); 0 is off.
+CAREMGR_MEMORY_WATCH_SECONDS = env_int("CAREMGR_MEMORY_WATCH_SECONDS", 0)
+# Frames of each traced allocation; 0 reports memory by owner and object counts, untraced.
+CAREMGR_MEMORY_WATCH_FRAMES = env_int("CAREMGR_MEMORY_WATCH_FRAMES", 4)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -297,5 +302,7 @@ LOGGING = {
         # Request lines of outbound API calls can carry tokens in their URLs.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # Asked for with CAREMGR_MEMORY_WATCH_SECONDS; shown whatever LOG_LEVEL says.
+        "caremgr.memory": {"level": "INFO"},
     },
 }

@@ -49,6 +49,12 @@ class Command(BaseCommand):
         from daphne.cli import CommandLineInterface
 
         stop = threading.Event()
+        if settings.CAREMGR_MEMORY_WATCH_SECONDS > 0:
+            from caremgr.memory_watch import watch_in_background
+
+            watch_in_background(
+                settings.CAREMGR_MEMORY_WATCH_SECONDS, settings.CAREMGR_MEMORY_WATCH_FRAMES, stop
+            )
         if not no_background and settings.CAREMGR_TASKS_INLINE:
             threading.Thread(
                 target=background_loop,
