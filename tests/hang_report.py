@@ -6,28 +6,42 @@ with the line it is suspended at, so a hang names the coroutine that caused it.
 """
 
 import asyncio
-import sys
+import io
+import os
 import threading
 
 import pytest
 
-# Seconds into one test (setup, call and teardown) at which the tasks are printed.
-REPORT_AFTER = 180
+# Share of the test's timeout (setup, call and teardown) after which the tasks are printed.
+REPORT_AT = 0.75
 
 
-def _print_pending_tasks(nodeid: str) -> None:
+def _print_pending_tasks(nodeid: str, after: float) -> None:
     tasks = [task for task in list(asyncio.tasks._all_tasks) if not task.done()]
-    out = sys.__stderr__
-    print(f"\n== {nodeid}: {len(tasks)} pending asyncio task(s) after {REPORT_AFTER}s", file=out)
+    out = io.StringIO()
+    print(f"\n== {nodeid}: {len(tasks)} pending asyncio task(s) after {after:.0f}s", file=out)
     for task in tasks:
         print(f"-- {task!r}", file=out)
         task.print_stack(limit=20, file=out)
-    out.flush()
+    # Straight to the process's stderr: under xdist, sys.stderr is captured per test.
+    os.write(2, out.getvalue().encode(errors="replace"))
+
+
+def _timeout_of(item) -> float:
+    marker = item.get_closest_marker("timeout")
+    if marker and marker.args:
+        return float(marker.args[0])
+    return float(item.config.getini("timeout") or 0)
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
-    timer = threading.Timer(REPORT_AFTER, _print_pending_tasks, args=(item.nodeid,))
+    timeout = _timeout_of(item)
+    if not timeout:
+        yield
+        return
+    after = timeout * REPORT_AT
+    timer = threading.Timer(after, _print_pending_tasks, args=(item.nodeid, after))
     timer.daemon = True
     timer.start()
     try:
