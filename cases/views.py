@@ -12,8 +12,8 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from cases import presence
+from cases.api import rows
 from cases.api.filters import CaseFilter
-from cases.api.serializers import CaseSerializer
 from cases.models import (
     OPEN_STATUSES,
     CannedReply,
@@ -53,7 +53,7 @@ def _require_role(request):
 
 
 def inbox_cases(request, view: str):
-    cases = Case.objects.for_user(request.user).select_related("account", "contact", "assignee")
+    cases = Case.objects.for_user(request.user)
     if view == "mine":
         cases = cases.filter(assignee=request.user, status__in=OPEN_STATUSES)
     elif view == "unassigned":
@@ -77,12 +77,12 @@ def inbox(request):
         view = "teams"
     sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "priority"
     filtered = CaseFilter(request.GET, queryset=inbox_cases(request, view), request=request)
-    cases = list(filtered.qs.order_by(*SORTS[sort], "-id")[:PAGE])
+    cases = filtered.qs.order_by(*SORTS[sort], "-id").values(*rows.COLUMNS)[:PAGE]
     return render(
         request,
         "inbox/index.html",
         {
-            "rows": CaseSerializer(cases, many=True).data,
+            "rows": rows.case_rows(cases),
             "views": views,
             "view": view,
             "sort": sort,

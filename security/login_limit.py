@@ -10,6 +10,7 @@ import json
 from functools import wraps
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -65,6 +66,16 @@ class RateLimitedModelBackend(ModelBackend):
         else:
             record_success(request, user)
         return user
+
+    def get_user(self, user_id):
+        """The signed-in user of a request with the agent profile every view asks for
+        (role, teams), in one query instead of two."""
+        model = get_user_model()
+        try:
+            user = model._default_manager.select_related("profile").get(pk=user_id)
+        except model.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
 
 
 def _posted_username(request: HttpRequest) -> str:

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import django_filters
 from django import forms
 from django.core.validators import RegexValidator
+from django_filters.rest_framework import DjangoFilterBackend
 
 from cases.models import Case, Priority, Status
 from cases.search import text_query
@@ -38,7 +39,29 @@ class MomentFilter(django_filters.IsoDateTimeFilter):
         return super().filter(qs, value)
 
 
-class CaseFilter(django_filters.FilterSet):
+class NamedFilterBackend(DjangoFilterBackend):
+    """Filters only when the query names a filter: without one the filter set would build
+    and validate an empty form on every request (about 2 ms) to change nothing."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class and filterset_class.base_filters.keys() & request.query_params.keys():
+            return super().filter_queryset(request, queryset, view)
+        return queryset
+
+
+class FormOnceFilterSet(django_filters.FilterSet):
+    """Builds its form class once, not per request: the fields depend on nothing the
+    request holds (no choices from the database), and each form copies them anyway."""
+
+    def get_form_class(self):
+        cls = type(self)
+        if "form_class" not in cls.__dict__:
+            cls.form_class = super().get_form_class()
+        return cls.form_class
+
+
+class CaseFilter(FormOnceFilterSet):
     # distinct=False: a plain IN needs no DISTINCT, which would defeat every index
     status = django_filters.MultipleChoiceFilter(choices=Status.choices, distinct=False)
     tier = django_filters.CharFilter(field_name="tier_id")
@@ -94,7 +117,7 @@ class CaseFilter(django_filters.FilterSet):
         return queryset.filter(text_query(value)) if value.strip() else queryset
 
 
-class MessageFilter(django_filters.FilterSet):
+class MessageFilter(FormOnceFilterSet):
     case = IdFilter(field_name="case_id")
     account = django_filters.CharFilter(field_name="account__slug")
     direction = django_filters.ChoiceFilter(choices=Direction.choices)

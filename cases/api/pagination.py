@@ -2,8 +2,8 @@
 
 DRF's CursorPagination keys on the first ordering field only and steps through ties with
 an offset, which never ends on `priority` (four values) in a large inbox. Here the cursor
-holds the whole sort key of the last row, ending in the id, so the next page is one
-indexed range query however deep it is.
+holds the whole sort key of the last row, ending in the id, so the next page is an
+indexed range query however deep it is (two where a page crosses a `priority` group).
 """
 
 import base64
@@ -46,6 +46,16 @@ def _after(key: list[tuple[str, bool]], values: list) -> Q:
     return Q(**{f"{first}__{'lte' if descending else 'gte'}": start}) & condition
 
 
+def _after_in_groups(key: list[tuple[str, bool]], values: list) -> tuple[Q, Q]:
+    """`_after` split in two for a leading key of few values (`priority`): the rest of the
+    cursor's group, then the groups after it. Each is a range an index starts at; as one
+    condition the index would start at the top of the group and filter every row before
+    the cursor (75,893 rows after row 100,000 of 200,000)."""
+    (first, descending), start = key[0], values[0]
+    rest = Q(**{first: start}) & _after(key[1:], values[1:])
+    return rest, Q(**{f"{first}__{'lt' if descending else 'gt'}": start})
+
+
 class CaseKeysetPagination(BasePagination):
     page_size = 50
     max_page_size = 200
@@ -53,6 +63,7 @@ class CaseKeysetPagination(BasePagination):
     ordering_query_param = "ordering"
 
     def paginate_queryset(self, queryset, request, view=None):
+        """The page of `queryset`, a `values()` query holding the sort key's fields."""
         self.request = request
         ordering = request.query_params.get(self.ordering_query_param) or "-updated_at"
         key = ORDERINGS.get(ordering)
@@ -64,14 +75,21 @@ class CaseKeysetPagination(BasePagination):
             queryset = queryset.annotate(sla_rank=sla_rank())
         queryset = queryset.order_by(*[("-" if desc else "") + field for field, desc in key])
         cursor = request.query_params.get(self.cursor_query_param)
-        if cursor:
-            queryset = queryset.filter(_after(key, self._decode(cursor, key)))
+        start = self._decode(cursor, key) if cursor else None
         size = self._page_size(request)
-        rows = list(queryset[: size + 1])
+        if start is None:
+            rows = list(queryset[: size + 1])
+        elif len(key) == 2:
+            rows = list(queryset.filter(_after(key, start))[: size + 1])
+        else:
+            rest, later = _after_in_groups(key, start)
+            rows = list(queryset.filter(rest)[: size + 1])
+            if len(rows) <= size:  # the group ends on this page
+                rows += list(queryset.filter(later)[: size + 1 - len(rows)])
         self.next_values = None
         if len(rows) > size:
             rows = rows[:size]
-            self.next_values = [getattr(rows[-1], field) for field, _ in key]
+            self.next_values = [rows[-1][field] for field, _ in key]
         return rows
 
     def _page_size(self, request) -> int:

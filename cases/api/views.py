@@ -11,8 +11,9 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from cases import actions, knowledge
+from cases.api import rows
 from cases.api import serializers as s
-from cases.api.filters import CaseFilter, MessageFilter
+from cases.api.filters import CaseFilter, MessageFilter, NamedFilterBackend
 from cases.api.pagination import CaseKeysetPagination
 from cases.api.permissions import CanViewCase, IsAgent
 from cases.models import Case, CaseEvent
@@ -85,6 +86,7 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [CanViewCase]
     lookup_value_regex = ID_PATTERN
     filterset_class = CaseFilter
+    filter_backends = [NamedFilterBackend]
     pagination_class = CaseKeysetPagination
 
     def get_queryset(self):
@@ -95,6 +97,11 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
                 Prefetch("events", queryset=CaseEvent.objects.select_related("actor")),
             )
         return queryset
+
+    def list(self, request, *args, **kwargs):
+        """Rows straight from their columns (`cases/api/rows.py`), no model instances."""
+        queryset = self.filter_queryset(self.get_queryset()).values(*rows.COLUMNS)
+        return self.get_paginated_response(rows.case_rows(self.paginate_queryset(queryset)))
 
     def get_serializer_class(self):
         return s.CaseDetailSerializer if self.action == "retrieve" else s.CaseSerializer
