@@ -286,6 +286,9 @@ CAREMGR_RATE_LIMITS = env_bool("CAREMGR_RATE_LIMITS", True)
 CAREMGR_WEBHOOK_RATE_LIMIT = env_rate("CAREMGR_WEBHOOK_RATE_LIMIT", "30000/60")
 CAREMGR_LOGIN_RATE_LIMIT = env_rate("CAREMGR_LOGIN_RATE_LIMIT", "5/900")
 
+# Seconds between hand-backs of freed C-heap memory to the system (caremgr.heap_release) by
+# `manage.py serve`; 0 is off.
+CAREMGR_HEAP_RELEASE_SECONDS = env_int("CAREMGR_HEAP_RELEASE_SECONDS", 30)
 # Seconds between memory-growth reports of `manage.py serve` (caremgr.memory_watch); 0 is off.
 CAREMGR_MEMORY_WATCH_SECONDS = env_int("CAREMGR_MEMORY_WATCH_SECONDS", 0)
 # Frames of each traced allocation; 0 reports memory by owner and object counts, untraced.

@@ -34,6 +34,35 @@ def background_loop(stop: threading.Event, interval: float) -> None:
         stop.wait(interval)
 
 
+def start_beside_server(
+    stop: threading.Event, *, background: bool, interval: float
+) -> list[threading.Thread]:
+    """The threads that run beside daphne until `stop` is set: the background loop (inline
+    mode), the release of freed heap memory and, when asked for, the memory watch."""
+    from caremgr.heap_release import release_in_background
+
+    threads = [release_in_background(settings.CAREMGR_HEAP_RELEASE_SECONDS, stop)]
+    if settings.CAREMGR_MEMORY_WATCH_SECONDS > 0:
+        from caremgr.memory_watch import watch_in_background
+
+        threads.append(
+            watch_in_background(
+                settings.CAREMGR_MEMORY_WATCH_SECONDS, settings.CAREMGR_MEMORY_WATCH_FRAMES, stop
+            )
+        )
+    if background and settings.CAREMGR_TASKS_INLINE:
+        threads.append(
+            threading.Thread(
+                target=background_loop,
+                args=(stop, interval),
+                name="caremgr-background",
+                daemon=True,
+            )
+        )
+        threads[-1].start()
+    return [thread for thread in threads if thread is not None]
+
+
 class Command(BaseCommand):
     help = "Serve HTTP and WebSocket with daphne, with the SLA monitor and outbox beside it."
 
@@ -49,19 +78,7 @@ class Command(BaseCommand):
         from daphne.cli import CommandLineInterface
 
         stop = threading.Event()
-        if settings.CAREMGR_MEMORY_WATCH_SECONDS > 0:
-            from caremgr.memory_watch import watch_in_background
-
-            watch_in_background(
-                settings.CAREMGR_MEMORY_WATCH_SECONDS, settings.CAREMGR_MEMORY_WATCH_FRAMES, stop
-            )
-        if not no_background and settings.CAREMGR_TASKS_INLINE:
-            threading.Thread(
-                target=background_loop,
-                args=(stop, interval),
-                name="caremgr-background",
-                daemon=True,
-            ).start()
+        start_beside_server(stop, background=not no_background, interval=interval)
         self.stdout.write(f"caremgr on http://{host}:{port}/  (Ctrl-C stops)")
         started = time.monotonic()
         try:
