@@ -46,7 +46,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cases.models import OPEN_STATUSES, Case, ResponseTime, Team
-from cases.reports_percentiles import group_percentiles
+from cases.reports_percentiles import group_figures
 from inbox.models import Account
 
 GROUP_BYS = ("tier", "account", "team", "agent", "platform")
@@ -135,24 +135,24 @@ def sla_report(
     if group_by not in GROUP_BYS:
         raise ValueError(f"group_by must be one of {', '.join(GROUP_BYS)}")
     now = now or timezone.now()
-    key = CASE_KEYS[group_by]
     cases = period_cases(start, end)
     responses = ResponseTime.objects.filter(kind=ResponseTime.NEXT, at__gte=start, at__lt=end)
-    counts = _counts(cases, key, now)
-    times = {
-        "first_response": group_percentiles(cases, key, F("first_response_seconds")),
-        # Resolved now: a reopened case keeps the resolution_seconds of its last resolution.
-        "resolution": group_percentiles(
-            cases.filter(resolved_at__isnull=False), key, F("resolution_seconds")
-        ),
-        "next_response": group_percentiles(responses, RESPONSE_KEYS[group_by], F("seconds")),
-    }
-    keys = set(counts).union(*times.values())
+    figures = group_figures(
+        cases.annotate(sla_answered=sla_answered_at()),
+        CASE_KEYS[group_by],
+        case_counts(now),
+        {
+            "first_response": F("first_response_seconds"),
+            # Resolved now: a reopened case keeps the resolution_seconds of its last one.
+            "resolution": models.Case(
+                When(resolved_at__isnull=False, then=F("resolution_seconds"))
+            ),
+        },
+    )
+    answers = group_figures(responses, RESPONSE_KEYS[group_by], {}, {"next_response": F("seconds")})
+    keys = set(figures).union(answers)
     labels = group_labels(group_by, keys)
-    groups = [
-        _group(labels[k], counts.get(k, {}), {name: found.get(k) for name, found in times.items()})
-        for k in keys
-    ]
+    groups = [_group(labels[k], {**figures.get(k, {}), **answers.get(k, {})}) for k in keys]
     groups.sort(key=lambda g: (-g["cases"], g["key"]))
     return {
         "from": start.isoformat(),
@@ -162,36 +162,30 @@ def sla_report(
     }
 
 
-def _counts(cases: QuerySet, key: str, now: datetime) -> dict:
-    """{group key: counts} in one grouped query (hashed, and parallel on PostgreSQL)."""
+def case_counts(now: datetime) -> dict:
+    """The counted figures of a group of cases annotated with `sla_answered`."""
     met, missed = first_response_outcome(now)
-    rows = (
-        cases.annotate(sla_answered=sla_answered_at())
-        .values(key)
-        .annotate(
-            cases=Count("pk"),
-            responded=Count("pk", filter=Q(first_response_at__isnull=False)),
-            met=Count("pk", filter=met),
-            missed=Count("pk", filter=missed),
-            breaches=Count("pk", filter=breached_case(missed)),
-        )
-        .order_by()
-    )
-    return {row.pop(key): row for row in rows}
+    return {
+        "cases": Count("pk"),
+        "responded": Count("pk", filter=Q(first_response_at__isnull=False)),
+        "met": Count("pk", filter=met),
+        "missed": Count("pk", filter=missed),
+        "breaches": Count("pk", filter=breached_case(missed)),
+    }
 
 
-def _group(key: str, counts: dict, times: dict) -> dict:
-    met, missed = counts.get("met", 0), counts.get("missed", 0)
+def _group(key: str, figures: dict) -> dict:
+    met, missed = figures.get("met", 0), figures.get("missed", 0)
     empty = {"median": None, "p90": None}
     return {
         "key": key,
-        "cases": counts.get("cases", 0),
-        "responded": counts.get("responded", 0),
-        "first_response": times["first_response"] or empty,
-        "resolution": times["resolution"] or empty,
-        "next_response": times["next_response"] or empty,
+        "cases": figures.get("cases", 0),
+        "responded": figures.get("responded", 0),
+        "first_response": figures.get("first_response") or empty,
+        "resolution": figures.get("resolution") or empty,
+        "next_response": figures.get("next_response") or empty,
         "attainment": round(met * 100 / (met + missed), 2) if met + missed else None,
-        "breaches": counts.get("breaches", 0),
+        "breaches": figures.get("breaches", 0),
     }
 
 

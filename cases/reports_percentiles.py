@@ -1,83 +1,131 @@
-"""Medians and p90 per group, the same on every backend.
+"""Counts, medians and p90 per group, in one pass over the rows, the same on every backend.
 
-The definition is PostgreSQL's `percentile_cont`: sort the n values, take position
-h = p × (n − 1) (0-based) and interpolate linearly between the values at floor(h) and
-ceil(h): lo + (hi − lo) × (h − floor(h)). PostgreSQL computes it in the grouped query.
-SQLite has no percentile aggregate: there the one value column is read per group and
-`percentile` below does the same arithmetic in the same floating point, so both backends
-give the same figures to the bit. Each measure is its own narrow query (key and value
-only), apart from the counts: sorting 200k wide rows for one grouped query cost more than
-scanning the table once per measure.
+The percentile is PostgreSQL's `percentile_cont`: sort the n non-null values, take
+position h = p × (n − 1) (0-based) and interpolate linearly between the values at floor(h)
+and ceil(h): lo + (hi − lo) × (h − floor(h)).
+
+PostgreSQL: one statement. The rows are grouped by a hash aggregate that counts and
+collects each measure's values into an array per group; `percentile_cont` then sorts each
+group's array on its own. Calling `percentile_cont` in the grouped query directly would make
+PostgreSQL sort every row of the period by the group first (ordered-set aggregates cannot be
+hashed), an external sort at a year of cases, and the measures each needed their own scan.
+
+SQLite has no percentile aggregate: the counts are one grouped query, and the measures are
+read in one more, as (key, value, value, …) rows; `percentile` below sorts each group's
+values and does the same arithmetic in the same floating point, so both backends give the
+same figures to the bit.
 """
 
 from collections import defaultdict
 from collections.abc import Sequence
 
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connections
-from django.db.models import Aggregate, F, FloatField, QuerySet
+from django.db.models import Aggregate, Expression, F, Q, QuerySet
 
 FRACTIONS = {"median": 0.5, "p90": 0.9}
 CHUNK = 10_000
+# One sort of a group's values gives all the fractions.
+ARRAY_PERCENTILES = (
+    "(SELECT percentile_cont(ARRAY[{fractions}]) WITHIN GROUP (ORDER BY v) FROM unnest({array}) v)"
+)
+GroupFigures = dict  # {group key: {count name: int, measure name: {"median", "p90"} | None}}
 
 
-class PercentileCont(Aggregate):
-    """PostgreSQL's ordered-set aggregate `percentile_cont(p) WITHIN GROUP (ORDER BY x)`."""
-
-    function = "PERCENTILE_CONT"
-    name = "PercentileCont"
-    output_field = FloatField()
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-
-    def __init__(self, expression, fraction: float, **extra):
-        fraction = float(fraction)
-        if not 0.0 <= fraction <= 1.0:
-            raise ValueError("a percentile is a fraction between 0 and 1")
-        super().__init__(expression, fraction=repr(fraction), **extra)
-
-
-def group_percentiles(queryset: QuerySet, key: str, value) -> dict:
-    """{value of column `key`: {"median", "p90"}} over the non-null `value` of each group.
-
-    One query: percentile_cont per group on PostgreSQL, else `fetched_percentiles`.
-    """
-    if connections[queryset.db].vendor != "postgresql":
-        return fetched_percentiles(queryset, F(key), value)
-    rows = (
-        queryset.order_by()
-        .annotate(report_value=value)
-        .filter(report_value__isnull=False)
-        .values(key)
-        .annotate(
-            **{
-                f"report_{name}": PercentileCont(F("report_value"), fraction)
-                for name, fraction in FRACTIONS.items()
-            }
-        )
-    )
-    return {row[key]: {name: row[f"report_{name}"] for name in FRACTIONS} for row in rows}
+def group_figures(
+    queryset: QuerySet,
+    key: str,
+    counts: dict[str, Aggregate],
+    measures: dict[str, Expression],
+) -> GroupFigures:
+    """Per value of column `key`: each aggregate of `counts`, and median and p90 of the
+    non-null values of each expression of `measures` (None for a group without any)."""
+    rows = queryset.order_by().annotate(report_key=F(key))
+    if connections[queryset.db].vendor == "postgresql":
+        return _in_one_statement(rows, counts, measures)
+    figures: GroupFigures = defaultdict(dict)
+    if counts:
+        for row in rows.values("report_key").annotate(**counts):
+            figures[row.pop("report_key")].update(row)
+    for group, found in fetched_percentiles(rows, F("report_key"), measures).items():
+        figures[group].update(found)
+    return _with_empty_measures(figures, measures)
 
 
-def fetched_percentiles(queryset: QuerySet, key, value) -> dict:
-    """{group key: {"median": float, "p90": float}} of the non-null `value` per `key`.
-
-    For backends without percentile_cont: only the (key, value) pairs of the rows are read,
-    and each group's values are sorted here. Ranking them in SQLite instead (ROW_NUMBER and
-    COUNT over the group, then picking the neighbours) gives the same figures but took five
-    times as long on 100k cases (docs/benchmarks-reports.md): its sorter is the cost.
-    """
-    rows = (
-        queryset.order_by()
-        .annotate(report_key=key, report_value=value)
-        .filter(report_value__isnull=False)
-        .values_list("report_key", "report_value")
-    )
-    groups: dict = defaultdict(list)
-    for group, number in rows.iterator(chunk_size=CHUNK):
-        groups[group].append(number)
-    return {
-        group: {name: percentile(values, fraction) for name, fraction in FRACTIONS.items()}
-        for group, values in groups.items()
+def _in_one_statement(rows: QuerySet, counts: dict, measures: dict) -> GroupFigures:
+    names = list(counts)
+    arrays = {
+        f"report_{name}": ArrayAgg(value, filter=Q(**{f"report_{name}_value__isnull": False}))
+        for name, value in measures.items()
     }
+    grouped = (
+        rows.annotate(**{f"report_{name}_value": value for name, value in measures.items()})
+        .values("report_key")
+        .annotate(**counts, **arrays)
+    )
+    inner, params = grouped.query.sql_with_params()
+    connection = connections[rows.db]
+    quote = connection.ops.quote_name
+    fractions = ", ".join(repr(fraction) for fraction in FRACTIONS.values())
+    columns = [f"grouped.{quote(name)}" for name in ["report_key", *names]] + [
+        ARRAY_PERCENTILES.format(fractions=fractions, array=f"grouped.{quote(array)}")
+        for array in arrays
+    ]
+    # Only names and fractions from this module are formatted in; values go as parameters.
+    sql = f"SELECT {', '.join(columns)} FROM ({inner}) AS grouped"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    figures = {}
+    for group, *values in found:
+        row = dict(zip(names, values[: len(names)], strict=True))
+        for name, figure in zip(measures, values[len(names) :], strict=True):
+            row[name] = dict(zip(FRACTIONS, figure, strict=True)) if figure else None
+        figures[group] = row
+    return figures
+
+
+def fetched_percentiles(queryset: QuerySet, key, measures: dict[str, Expression]) -> dict:
+    """{group key: {measure name: {"median", "p90"} | None}} of the non-null values.
+
+    For backends without percentile_cont: only the key and the measures' values are read, in
+    one pass, and each group's values are sorted here. Ranking them in SQLite instead
+    (ROW_NUMBER and COUNT over the group, then picking the neighbours) gives the same figures
+    but took five times as long on 100k cases (docs/benchmarks.md): its sorter is the cost.
+    """
+    names = [f"report_{name}" for name in measures]
+    values = dict(zip(names, measures.values(), strict=True))
+    any_value = Q()
+    for name in names:
+        any_value |= Q(**{f"{name}__isnull": False})
+    rows = (
+        queryset.order_by()
+        .annotate(report_group=key, **values)
+        .filter(any_value)
+        .values_list("report_group", *names)
+    )
+    groups: dict = defaultdict(lambda: [[] for _ in names])
+    for group, *numbers in rows.iterator(chunk_size=CHUNK):
+        for found, number in zip(groups[group], numbers, strict=True):
+            if number is not None:
+                found.append(number)
+    return {
+        group: {name: _percentiles(found) for name, found in zip(measures, lists, strict=True)}
+        for group, lists in groups.items()
+    }
+
+
+def _percentiles(values: list[float]) -> dict | None:
+    if not values:
+        return None
+    return {name: percentile(values, fraction) for name, fraction in FRACTIONS.items()}
+
+
+def _with_empty_measures(figures: GroupFigures, measures: dict) -> GroupFigures:
+    for row in figures.values():
+        for name in measures:
+            row.setdefault(name, None)
+    return dict(figures)
 
 
 def percentile(values: Sequence[float], fraction: float) -> float | None:
