@@ -4,9 +4,14 @@ A socket's consumer waits for frames with a blocking pop that Redis answers empt
 few seconds. If the client's read timeout is no longer than that pop, a server busy at that
 moment (other sockets, a slow handler) times the read out, the consumer dies and the
 browser's socket closes with 1011; the soak run found it under load.
+
+A socket that closes cancels that receive. Cancelled just as Redis answered the pop, a
+receive must still end: with a client read timeout it could swallow the cancellation and
+pop for ever, which hung the event loop that closed it.
 """
 
 import asyncio
+import random
 import time
 
 import pytest
@@ -27,3 +32,18 @@ async def test_a_quiet_socket_gets_its_frame_after_the_server_was_busy_as_redis_
     message = await asyncio.wait_for(receiving, 15)
     assert message["event"] == {"type": "ping"}
     await layer.flush()
+
+
+async def test_a_receive_cancelled_as_redis_answers_the_pop_always_ends(needs_redis):
+    layer = get_channel_layer()
+    layer.brpop_timeout = 0.1  # Redis answers the empty pop ten times a second
+    rng = random.Random(7)
+    stuck = 0
+    for _ in range(200):
+        receiving = asyncio.ensure_future(layer.receive(await layer.new_channel()))
+        await asyncio.sleep(rng.uniform(0.07, 0.15))
+        receiving.cancel()
+        done, _ = await asyncio.wait([receiving], timeout=2)
+        stuck += not done
+    await layer.flush()
+    assert stuck == 0, f"{stuck} of 200 cancelled receives never ended"
