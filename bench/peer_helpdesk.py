@@ -18,6 +18,11 @@ profiles caremgr's intake in-process. Target: caremgr at least 10x helpdesk on b
 
     flock /tmp/caremgr-bench.lock .venv/bin/python bench/peer_helpdesk.py [--messages 2000]
     flock /tmp/caremgr-bench.lock .venv/bin/python bench/peer_helpdesk.py --db postgres
+    flock /tmp/caremgr-bench.lock .venv/bin/python bench/peer_helpdesk.py --deployment scale \
+        --messages 5000 --concurrency 16
+
+`--deployment scale` (PostgreSQL only) runs each system in its production deployment
+instead of one daphne process: see bench/peer_scale.py.
 
 On PostgreSQL the databases caremgr_peer_a and helpdesk_peer are recreated, and dropped at the
 end unless --keep. The peer's virtualenv stays (default /tmp/caremgr-peer-venv) for the next run.
@@ -50,13 +55,15 @@ from urllib.parse import urlsplit, urlunsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report_bench import admin_sql, cpu_model
 from webhook_bench import free_port, percentile
-from ws_fanout_bench import Server, manage, process_cpu, session_cookie
+from webhook_load import cpu_seconds
+from ws_fanout_bench import Server, manage, session_cookie
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 DATA = ROOT.parent / "shared" / "data" / "twcs"
 FILES = [DATA / "twcs_head5000.csv", DATA / "twcs_random5000.csv"]
 HELPDESK_VERSION = "2.6.1"  # newest on PyPI that installs here (Python 3.11, Django 5.2)
+GUNICORN_VERSION = "27.0.1"
 SECRET = "peer-secret"
 USER, PASSWORD = "peer-supervisor", "peer-pass-1"
 TARGET = 10.0
@@ -102,6 +109,9 @@ def peer_venv(path: Path) -> Path:
         "django-helpdesk": HELPDESK_VERSION,
         "daphne": metadata.version("daphne"),
         "psycopg": metadata.version("psycopg"),
+        # --deployment scale: caremgr's uvicorn, and gunicorn for the peer's WSGI app
+        **{p: metadata.version(p) for p in ("uvicorn", "uvloop", "httptools")},
+        "gunicorn": GUNICORN_VERSION,
     }
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(path)], check=True)
@@ -112,7 +122,7 @@ def peer_venv(path: Path) -> Path:
     if found != list(wanted.values()):
         print(f"installing into {path}: " + ", ".join(f"{p}=={v}" for p, v in wanted.items()))
         packages = [f"{p}=={v}" for p, v in wanted.items()]
-        packages[-1] = f"psycopg[binary]=={wanted['psycopg']}"
+        packages[2] = f"psycopg[binary]=={wanted['psycopg']}"
         subprocess.run(
             [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *packages],
             check=True,
@@ -305,7 +315,7 @@ def get_all(port: int, pid: int, lists: dict, repeat: int, queue) -> None:
                 samples, cpu = [], 0.0
                 for index in range(repeat + 3):
                     if index == 3:
-                        cpu = process_cpu(pid)
+                        cpu = cpu_seconds(pid)
                     began = time.perf_counter()
                     for path in paths:
                         conn.request("GET", path, headers=headers)
@@ -318,7 +328,7 @@ def get_all(port: int, pid: int, lists: dict, repeat: int, queue) -> None:
                     bar.update()
                 results[name] = {
                     "samples": sorted(samples),
-                    "cpu": (process_cpu(pid) - cpu) / repeat,
+                    "cpu": (cpu_seconds(pid) - cpu) / repeat,
                 }
     except Exception as exc:  # reported by the parent, which owns the cleanup
         results = {"error": f"{type(exc).__name__}: {exc}"}
@@ -344,7 +354,7 @@ def measure(side: Side, options, workdir: Path) -> dict:
         if side.after_start:
             side.after_start(side)
         load_before = os.getloadavg()[0]
-        cpu = process_cpu(side.process.pid)
+        cpu = cpu_seconds(side.process.pid)
         created = in_process(
             send_all,
             side.port,
@@ -353,7 +363,7 @@ def measure(side: Side, options, workdir: Path) -> dict:
             options.timeout,
             timeout=options.timeout + 120,
         )
-        created["cpu"] = process_cpu(side.process.pid) - cpu
+        created["cpu"] = cpu_seconds(side.process.pid) - cpu
         created["sent"] = len(created["latencies"])
         lists = in_process(
             get_all, side.port, side.process.pid, side.lists, options.requests, timeout=900
@@ -546,6 +556,41 @@ def profile_caremgr(url: str, messages: list, count: int) -> None:
         print(f"    {per}  {Path(path).relative_to(ROOT)}:{line}({name})")
 
 
+def embedded(options, python: Path, sides: list, urls: dict, messages: list) -> None:
+    """One daphne process each: creation, lists, the peer's probe, then caremgr's profile."""
+    workdir = Path(options.workdir)
+    results = {}
+    for side in sides:
+        print(f"\n{side.name}: {len(side.creations)} messages, then the lists", flush=True)
+        results[side.name] = measure(side, options, workdir)
+        results[side.name]["stored"] = stored(side)
+    peer_probe = subprocess.run(
+        [str(python), "-m", "peer.tools", "probe", "50"],
+        cwd=BENCH,
+        env=sides[1].env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    report(results, options, versions(python))
+    probe = json.loads(peer_probe.stdout)
+    print(
+        f"\nhelpdesk in-process: {probe['queries_per_ticket']:.1f} queries and "
+        f"{probe['ms_per_ticket']:.1f} ms per API ticket (50 tickets); its API list of 25 "
+        f"made {probe['list_queries']} queries at {options.messages + 50} tickets"
+    )
+    print("where a ticket's time goes (own time by area, profiled over the 50):")
+    for label, share in sorted(probe["areas"].items(), key=lambda item: -item[1]):
+        print(f"  {label:<42} {share:5.1f} %")
+    if options.profile:
+        if options.db == "postgres":
+            admin_sql(options.pg_url, 'DROP DATABASE "caremgr_peer_a" WITH (FORCE)')
+            admin_sql(options.pg_url, 'CREATE DATABASE "caremgr_peer_a"')
+        else:
+            urls["caremgr"] = f"sqlite:///{workdir / 'profile.sqlite3'}"
+        profile_caremgr(urls["caremgr"], messages, options.profile)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
@@ -563,15 +608,36 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=900, help="seconds per feed at most")
     parser.add_argument("--profile", type=int, default=300, help="webhooks profiled; 0: none")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL databases")
+    scale = parser.add_argument_group("--deployment scale (see bench/peer_scale.py)")
+    parser.add_argument(
+        "--deployment",
+        choices=["embedded", "scale"],
+        default="embedded",
+        help="embedded: one daphne process each (default); scale: production deployments",
+    )
+    scale.add_argument("--processes", type=int, default=2, help="server processes, default 2")
+    scale.add_argument("--caremgr-workers", type=int, default=2, help="Celery workers")
+    scale.add_argument("--peer-server", choices=["gunicorn", "uvicorn"], default="gunicorn")
+    scale.add_argument("--peer-threads", type=int, default=4, help="threads per gunicorn worker")
+    scale.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    scale.add_argument("--warm", type=int, default=400, help="warm-up messages, default 400")
     options = parser.parse_args()
+    if options.deployment == "scale":
+        options.db = "postgres"
+        options.profile = 0
+    else:
+        options.warm = 0
     if not 10 <= options.messages <= 5000 or not 1 <= options.concurrency <= 32:
         parser.error("--messages 10..5000, --concurrency 1..32")
+    if options.messages + options.warm > 5491:
+        parser.error("--messages + --warm: at most 5491 (the inbound tweets of the excerpts)")
     if not 1 <= options.requests <= 500 or not 0 <= options.profile <= 2000:
         parser.error("--requests 1..500, --profile 0..2000")
 
     python = peer_venv(options.peer_venv)
-    messages = inbound_messages(options.messages)
+    messages = inbound_messages(options.messages + options.warm)
     workdir = Path(tempfile.mkdtemp(prefix="caremgr-peer-"))
+    options.workdir = workdir
     databases = {"caremgr": "caremgr_peer_a", "helpdesk": "helpdesk_peer"}
     if options.db == "postgres":
         parts = urlsplit(options.pg_url)
@@ -587,41 +653,22 @@ def main() -> None:
             helpdesk_side(urls["helpdesk"], python, messages),
         ]
         sides[1].after_start = check_helpdesk_page
-        results = {}
-        for side in sides:
-            print(f"\n{side.name}: {len(side.creations)} messages, then the lists", flush=True)
-            results[side.name] = measure(side, options, workdir)
-            results[side.name]["stored"] = stored(side)
-        peer_probe = subprocess.run(
-            [str(python), "-m", "peer.tools", "probe", "50"],
-            cwd=BENCH,
-            env=sides[1].env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        report(results, options, versions(python))
-        probe = json.loads(peer_probe.stdout)
-        print(
-            f"\nhelpdesk in-process: {probe['queries_per_ticket']:.1f} queries and "
-            f"{probe['ms_per_ticket']:.1f} ms per API ticket (50 tickets); its API list of 25 "
-            f"made {probe['list_queries']} queries at {options.messages + 50} tickets"
-        )
-        print("where a ticket's time goes (own time by area, profiled over the 50):")
-        for label, share in sorted(probe["areas"].items(), key=lambda item: -item[1]):
-            print(f"  {label:<42} {share:5.1f} %")
-        if options.profile:
-            if options.db == "postgres":
-                admin_sql(options.pg_url, 'DROP DATABASE "caremgr_peer_a" WITH (FORCE)')
-                admin_sql(options.pg_url, 'CREATE DATABASE "caremgr_peer_a"')
-            else:
-                urls["caremgr"] = f"sqlite:///{workdir / 'profile.sqlite3'}"
-            profile_caremgr(urls["caremgr"], messages, options.profile)
+        if options.deployment == "scale":
+            import peer_scale
+
+            measured, warm = messages[: options.messages], messages[options.messages :]
+            peer_scale.run(options, python, sides, measured, warm, urls)
+            print(f"versions: {versions(python)}")
+        else:
+            embedded(options, python, sides, urls, messages)
     finally:
         if options.db == "postgres" and not options.keep:
-            from django.db import connections
+            from django.conf import settings
 
-            connections.close_all()
+            if settings.configured:  # the in-process profile used caremgr_peer_a
+                from django.db import connections
+
+                connections.close_all()
             for name in databases.values():
                 admin_sql(options.pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         shutil.rmtree(workdir, ignore_errors=True)

@@ -1,7 +1,9 @@
--- wrk script of bench/webhook_load.py: POSTs signed deliveries, each once, from a file of
--- "signature<TAB>body" lines (thread i sends lines i, i+n, ...). A thread stops when its
--- lines run out, so a run is bounded in count as well as by wrk's -d. Answers carrying a
--- delivery id are written to $WRK_ACK_FILE for the bench to check against the database.
+-- wrk script of bench/webhook_load.py and bench/peer_scale.py: POSTs JSON bodies, each once,
+-- from a file of lines "Header: value<TAB>...<TAB>body" (any number of headers, the body
+-- last; thread i sends lines i, i+n, ...). A thread stops sending when its lines run out,
+-- so a run is bounded in count; wrk itself ends after -d or on SIGINT, printing its figures.
+-- Answers (200 or 201) carrying an id, a delivery's or a ticket's, are written to
+-- $WRK_ACK_FILE for the bench to check against the database.
 -- args: payload-file thread-count
 
 local counter = 0
@@ -13,40 +15,56 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
+local function parse(line)
+  local fields = {}
+  for field in (line .. "\t"):gmatch("([^\t]*)\t") do
+    fields[#fields + 1] = field
+  end
+  local headers = {["Content-Type"] = "application/json"}
+  for k = 1, #fields - 1 do
+    local name, value = fields[k]:match("^([^:]+):%s*(.*)$")
+    headers[name] = value
+  end
+  return wrk.format("POST", nil, headers, fields[#fields])
+end
+
 function init(args)
   local path, total = args[1], tonumber(args[2])
   queue = {}
   local i = 0
   for line in io.lines(path) do
     if i % total == id then
-      local tab = line:find("\t", 1, true)
-      queue[#queue + 1] = wrk.format("POST", nil, {
-        ["Content-Type"] = "application/json",
-        ["X-Caremgr-Signature"] = line:sub(1, tab - 1),
-      }, line:sub(tab + 1))
+      queue[#queue + 1] = parse(line)
     end
     i = i + 1
   end
   sent = 0
+  -- wrk calls request() of the first thread once before connecting, to check it: that
+  -- call must not use up a line.
+  checked = id ~= 0
   acked = {}
   refused = 0
   exhausted = 0
 end
 
 function request()
+  if not checked then
+    checked = true
+    return queue[1] or ""
+  end
   sent = sent + 1
   if sent > #queue then
-    -- Every line was sent once: stop rather than send one twice.
+    -- Every line was sent once: stop, and write nothing rather than send one twice.
     exhausted = 1
     wrk.thread:stop()
-    return queue[#queue]
+    return ""
   end
   return queue[sent]
 end
 
 function response(status, headers, body)
-  if status == 200 then
-    acked[#acked + 1] = body:match('"delivery": *(%d+)') or "0"
+  if status == 200 or status == 201 then
+    acked[#acked + 1] = body:match('"delivery": *(%d+)') or body:match('"id": *(%d+)') or "0"
   else
     refused = refused + 1
   end

@@ -48,7 +48,7 @@ def write_payloads(path: Path, prefix: str, count: int) -> None:
         for n in range(count):
             body = payload(n, start, prefix)
             signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-            out.write(f"sha256={signature}\t{body.decode()}\n")
+            out.write(f"X-Caremgr-Signature: sha256={signature}\t{body.decode()}\n")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -143,19 +143,15 @@ class Stack:
         )
 
 
-def wrk(args, port: int, payloads: Path, seconds: float, ack_file: Path | None) -> dict:
-    env = {**os.environ, "WRK_ACK_FILE": str(ack_file or "/dev/null")}
-    duration = f"{max(1, round(seconds))}s"
-    command = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", duration]
-    command += [
-        "--timeout",
-        "10s",
-        "-s",
-        str(LUA),
-        f"http://127.0.0.1:{port}/webhooks/generic/bench/",
-    ]
-    command += ["--", str(payloads), str(args.threads)]
-    output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+def wrk_command(args, port: int, payloads: Path, seconds: float, path: str) -> list[str]:
+    """wrk with webhook_load.lua over the lines of `payloads`, for at most `seconds`."""
+    command = ["wrk", "-t", str(args.threads), "-c", str(args.connections)]
+    command += ["-d", f"{max(1, round(seconds))}s", "--timeout", "10s", "-s", str(LUA)]
+    return [*command, f"http://127.0.0.1:{port}{path}", "--", str(payloads), str(args.threads)]
+
+
+def wrk_figures(output: str) -> dict:
+    """The RESULT and LATENCY figures webhook_load.lua prints (latencies in µs), and the rate."""
     figures: dict[str, float] = {}
     for line in output.splitlines():
         if line.startswith(("RESULT ", "LATENCY ")):
@@ -164,6 +160,21 @@ def wrk(args, port: int, payloads: Path, seconds: float, ack_file: Path | None) 
                 figures[key] = float(value)
     figures["rate"] = figures["requests"] / (figures["duration_us"] / 1e6)
     return figures
+
+
+def wrk(
+    args,
+    port: int,
+    payloads: Path,
+    seconds: float,
+    ack_file: Path | None,
+    path: str = "/webhooks/generic/bench/",
+) -> dict:
+    env = {**os.environ, "WRK_ACK_FILE": str(ack_file or "/dev/null")}
+    command = wrk_command(args, port, payloads, seconds, path)
+    return wrk_figures(
+        subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    )
 
 
 def describe(name: str, figures: dict) -> str:

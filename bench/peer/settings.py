@@ -74,7 +74,8 @@ def database(url: str) -> dict:
             "PASSWORD": parts.password or "",
             "HOST": parts.hostname or "127.0.0.1",
             "PORT": parts.port or 5432,
-            "CONN_MAX_AGE": 60,
+            # 0 under ASGI (Django's advice: each request's thread would keep a connection)
+            "CONN_MAX_AGE": int(os.environ.get("PEER_CONN_MAX_AGE", "60")),
             "CONN_HEALTH_CHECKS": True,
         }
     raise ValueError(f"PEER_DATABASE_URL {url!r} is neither sqlite:// nor postgres://")

@@ -1,0 +1,8 @@
+"""The peer's WSGI entry point, for gunicorn (bench/peer_helpdesk.py --peer-server gunicorn)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peer.settings")
+application = get_wsgi_application()
