@@ -8,7 +8,9 @@ uvicorn) processes, Celery workers and Celery beat instead.
 import logging
 import threading
 import time
+from collections.abc import Callable
 
+from asgiref.sync import AsyncSingleThreadContext
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
@@ -16,22 +18,36 @@ from django.db import close_old_connections
 log = logging.getLogger(__name__)
 
 
-def background_loop(stop: threading.Event, interval: float) -> None:
+def background_pass() -> None:
+    """One pass of the SLA monitor, the outbox and recovery."""
     from cases.monitor import tick
     from inbox.outbound.outbox import drain_outbox
     from inbox.recovery import redeliver_stale
 
-    while not stop.is_set():
-        try:
-            close_old_connections()
-            tick()
-            drain_outbox()
-            redeliver_stale()
-        except Exception:  # keep serving; the next pass tries again
-            log.exception("background pass failed")
-        finally:
-            close_old_connections()
-        stop.wait(interval)
+    close_old_connections()
+    tick()
+    drain_outbox()
+    redeliver_stale()
+
+
+def background_loop(
+    stop: threading.Event, interval: float, work: Callable[[], None] = background_pass
+) -> None:
+    """`work` every `interval` seconds until `stop` is set.
+
+    Live events sent from here cross into async code with `async_to_sync`; outside a server
+    thread that starts a thread of its own for each call, thousands an hour, and the memory
+    they free stays with glibc as fragments. One thread for the loop's lifetime does it all.
+    """
+    with AsyncSingleThreadContext():
+        while not stop.is_set():
+            try:
+                work()
+            except Exception:  # keep serving; the next pass tries again
+                log.exception("background pass failed")
+            finally:
+                close_old_connections()
+            stop.wait(interval)
 
 
 def start_beside_server(
