@@ -219,3 +219,44 @@ def test_an_import_batch_costs_the_same_queries_with_20_or_400_messages(tmp_path
         assert Message.objects.filter(account__slug=slug).count() == 2 * customers + 1
         counts[customers] = (first, again)
     assert counts[10] == counts[200], counts
+
+
+def brand_posts_to_customers_with_closed_cases(tmp_path, slug: str, customers: int) -> Path:
+    """Customers whose only case is closed, and a file of one brand post to each of them."""
+    account = populated_account(slug, 0)
+    questions = [
+        message(f"{slug}-q{n}", f"{slug}-c{n}", minutes=-5000 - n) for n in range(customers)
+    ]
+    with transaction.atomic():
+        intake_messages(account, [parse_item(m, "[0]") for m in questions], live=False)
+    Case.objects.filter(account=account, contact__external_id__startswith=f"{slug}-c").update(
+        status="closed"
+    )
+    posts = [
+        message(
+            f"{slug}-p{n}",
+            f"{slug}-brand",
+            minutes=n,
+            text="We have news about your order.",
+            direction="out",
+            recipient={"id": f"{slug}-c{n}", "handle": f"{slug}-c{n}"},
+        )
+        for n in range(customers)
+    ]
+    path = tmp_path / f"{slug}-posts.jsonl"
+    path.write_text("".join(json.dumps(post) + "\n" for post in posts), encoding="utf-8")
+    return path
+
+
+def test_brand_posts_join_each_customers_latest_case_at_the_same_queries_for_5_or_100(tmp_path):
+    counts = {}
+    for customers in (5, 100):
+        slug = f"posts{customers}"
+        path = brand_posts_to_customers_with_closed_cases(tmp_path, slug, customers)
+        counts[customers] = queries_of_import(path, slug)
+        for n in (0, customers - 1):
+            post = Message.objects.get(external_id=f"{slug}-p{n}")
+            assert post.case is not None
+            assert post.case.contact.external_id == f"{slug}-c{n}"
+            assert post.case.messages.count() == 2  # the old question and the post
+    assert counts[5] == counts[100], counts
