@@ -6,8 +6,8 @@ moment (other sockets, a slow handler) times the read out, the consumer dies and
 browser's socket closes with 1011; the soak run found it under load.
 
 A socket that closes cancels that receive. Cancelled just as Redis answered the pop, a
-receive must still end: with a client read timeout it could swallow the cancellation and
-pop for ever, which hung the event loop that closed it.
+receive must still end: channels_redis's own could miss the cancellation and pop for
+ever, which hung the event loop that closed it (`caremgr/channel_layer.py`).
 """
 
 import asyncio
