@@ -10,10 +10,9 @@ group's array on its own. Calling `percentile_cont` in the grouped query directl
 PostgreSQL sort every row of the period by the group first (ordered-set aggregates cannot be
 hashed), an external sort at a year of cases, and the measures each needed their own scan.
 
-SQLite has no percentile aggregate: the counts are one grouped query, and the measures are
-read in one more, as (key, value, value, …) rows; `percentile` below sorts each group's
-values and does the same arithmetic in the same floating point, so both backends give the
-same figures to the bit.
+SQLite has no percentile aggregate: the counts are one grouped query, and each measure is
+read as (key, value) rows; `percentile` below sorts each group's values and does the same
+arithmetic in the same floating point, so both backends give the same figures to the bit.
 """
 
 from collections import defaultdict
@@ -47,8 +46,9 @@ def group_figures(
     if counts:
         for row in rows.values("report_key").annotate(**counts):
             figures[row.pop("report_key")].update(row)
-    for group, found in fetched_percentiles(rows, F("report_key"), measures).items():
-        figures[group].update(found)
+    for name, value in measures.items():
+        for group, found in fetched_percentiles(rows, F("report_key"), value).items():
+            figures[group][name] = found
     return _with_empty_measures(figures, measures)
 
 
@@ -85,40 +85,29 @@ def _in_one_statement(rows: QuerySet, counts: dict, measures: dict) -> GroupFigu
     return figures
 
 
-def fetched_percentiles(queryset: QuerySet, key, measures: dict[str, Expression]) -> dict:
-    """{group key: {measure name: {"median", "p90"} | None}} of the non-null values.
+def fetched_percentiles(queryset: QuerySet, key, value) -> dict:
+    """{group key: {"median": float, "p90": float}} of the non-null `value` per `key`.
 
-    For backends without percentile_cont: only the key and the measures' values are read, in
-    one pass, and each group's values are sorted here. Ranking them in SQLite instead
-    (ROW_NUMBER and COUNT over the group, then picking the neighbours) gives the same figures
-    but took five times as long on 100k cases (docs/benchmarks.md): its sorter is the cost.
+    For backends without percentile_cont: only the (key, value) pairs of the rows are read,
+    and each group's values are sorted here. Ranking them in SQLite instead (ROW_NUMBER and
+    COUNT over the group, then picking the neighbours) gives the same figures but took five
+    times as long on 100k cases (docs/benchmarks.md): its sorter is the cost. Reading all
+    measures in one pass instead of one query each cost more Python per row than SQLite
+    saves on the scans (docs/benchmarks.md).
     """
-    names = [f"report_{name}" for name in measures]
-    values = dict(zip(names, measures.values(), strict=True))
-    any_value = Q()
-    for name in names:
-        any_value |= Q(**{f"{name}__isnull": False})
     rows = (
         queryset.order_by()
-        .annotate(report_group=key, **values)
-        .filter(any_value)
-        .values_list("report_group", *names)
+        .annotate(report_group=key, report_value=value)
+        .filter(report_value__isnull=False)
+        .values_list("report_group", "report_value")
     )
-    groups: dict = defaultdict(lambda: [[] for _ in names])
-    for group, *numbers in rows.iterator(chunk_size=CHUNK):
-        for found, number in zip(groups[group], numbers, strict=True):
-            if number is not None:
-                found.append(number)
+    groups: dict = defaultdict(list)
+    for group, number in rows.iterator(chunk_size=CHUNK):
+        groups[group].append(number)
     return {
-        group: {name: _percentiles(found) for name, found in zip(measures, lists, strict=True)}
-        for group, lists in groups.items()
+        group: {name: percentile(values, fraction) for name, fraction in FRACTIONS.items()}
+        for group, values in groups.items()
     }
-
-
-def _percentiles(values: list[float]) -> dict | None:
-    if not values:
-        return None
-    return {name: percentile(values, fraction) for name, fraction in FRACTIONS.items()}
 
 
 def _with_empty_measures(figures: GroupFigures, measures: dict) -> GroupFigures:
