@@ -21,7 +21,8 @@ def _print_pending_tasks(nodeid: str, after: float) -> None:
     out = io.StringIO()
     print(f"\n== {nodeid}: {len(tasks)} pending asyncio task(s) after {after:.0f}s", file=out)
     for task in tasks:
-        print(f"-- {task.get_name()} ({'cancelling' if task.cancelling() else 'pending'})", file=out)
+        state = "cancelling" if task.cancelling() else "pending"
+        print(f"-- {task.get_name()} ({state})", file=out)
         for line in _awaiting(task.get_coro()):
             print(f"   {line}", file=out)
     # Straight to the process's stderr: under xdist, sys.stderr is captured per test.
