@@ -7,6 +7,12 @@ thread for each `async_to_sync` call of the background thread) so holds more and
 memory, resident, while the memory in use stays level: the embedded soak measured the heap's
 free part growing by about 4 MB a minute. `malloc_trim(0)` returns the free pages of every
 arena. Where the C library is not glibc there is no such call and nothing is done.
+
+Keeping less to begin with works better under steady load (the soak in docs/benchmarks.md):
+two arenas instead of up to eight per core, and a fixed threshold above which blocks are
+mapped on their own and unmapped when freed, where glibc would otherwise raise that
+threshold after the first large block freed and carve every later one from the heap.
+`keep_heap_compact()` sets both, as MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 would.
 """
 
 import ctypes
@@ -26,6 +32,20 @@ def _malloc_trim():
 
 
 _trim = _malloc_trim()
+
+M_MMAP_THRESHOLD, M_ARENA_MAX = -3, -8  # mallopt() parameters, from glibc's malloc.h
+MMAP_THRESHOLD = 128 * 1024
+
+
+def keep_heap_compact() -> bool:
+    """Two malloc arenas and a fixed mmap threshold for this process; whether both took.
+    Call before starting threads: arenas already made stay."""
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    return bool(mallopt(M_ARENA_MAX, 2)) and bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
 
 
 def release_free_heap() -> bool:

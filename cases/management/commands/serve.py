@@ -54,9 +54,11 @@ def start_beside_server(
     stop: threading.Event, *, background: bool, interval: float
 ) -> list[threading.Thread]:
     """The threads that run beside daphne until `stop` is set: the background loop (inline
-    mode), the release of freed heap memory and, when asked for, the memory watch."""
-    from caremgr.heap_release import release_in_background
+    mode), the release of freed heap memory and, when asked for, the memory watch. The C
+    heap is made to keep less first, while no thread but this one allocates."""
+    from caremgr.heap_release import keep_heap_compact, release_in_background
 
+    keep_heap_compact()
     threads = [release_in_background(settings.CAREMGR_HEAP_RELEASE_SECONDS, stop)]
     if settings.CAREMGR_MEMORY_WATCH_SECONDS > 0:
         from caremgr.memory_watch import watch_in_background
