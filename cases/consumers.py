@@ -8,6 +8,7 @@ then, since group delivery drops frames silently (a full group, a Redis hiccup t
 socket itself survives).
 """
 
+import contextlib
 import json
 
 from channels.db import database_sync_to_async
@@ -16,6 +17,11 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from cases import events, presence
 from cases.models import Case, CaseEvent
 from cases.permissions import can_view, role_of
+
+try:  # daphne's WebSocket protocol refuses a frame for a socket its client has just closed
+    from autobahn.exception import Disconnected as ClientGone
+except ImportError:  # another ASGI server
+    ClientGone = ()
 
 CATCHUP_LIMIT = 500
 
@@ -58,6 +64,15 @@ def _catchup(user, since: int) -> dict:
 
 
 class InboxConsumer(AsyncJsonWebsocketConsumer):
+    async def __call__(self, scope, receive, send):
+        async def send_unless_gone(message):
+            """A frame that meets a socket its client closed a moment ago is dropped: the
+            disconnect already on its way ends this consumer, and the frame had no reader."""
+            with contextlib.suppress(ClientGone):
+                await send(message)
+
+        await super().__call__(scope, receive, send_unless_gone)
+
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:

@@ -238,3 +238,27 @@ async def test_catchup_returns_rows_of_visible_cases_only(connect, world):
     assert answer["seq"] == newest
     await ann.send_json_to({"type": "catchup", "since": newest})
     assert (await ann.receive_json_from(timeout=2))["rows"] == []
+
+
+async def test_a_frame_meeting_a_socket_its_client_just_closed_is_dropped_not_an_error():
+    """daphne refuses a frame sent in the instant between the client's close and the
+    consumer hearing of it; that must not crash the consumer into an error log."""
+    import asyncio
+
+    from autobahn.exception import Disconnected
+    from django.contrib.auth.models import AnonymousUser
+
+    from cases.consumers import InboxConsumer
+
+    incoming = asyncio.Queue()
+    for message in ({"type": "websocket.connect"}, {"type": "websocket.disconnect", "code": 1001}):
+        incoming.put_nowait(message)
+    refused = []
+
+    async def closed(message):
+        refused.append(message["type"])
+        raise Disconnected("Attempt to send on a closed protocol")
+
+    scope = {"type": "websocket", "path": "/ws/inbox/", "user": AnonymousUser()}
+    await asyncio.wait_for(InboxConsumer.as_asgi()(scope, incoming.get, closed), 10)
+    assert refused == ["websocket.close"]
