@@ -18,7 +18,6 @@ arithmetic in the same floating point, so both backends give the same figures to
 from collections import defaultdict
 from collections.abc import Sequence
 
-from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connections
 from django.db.models import Aggregate, Expression, F, Q, QuerySet
 
@@ -53,6 +52,9 @@ def group_figures(
 
 
 def _in_one_statement(rows: QuerySet, counts: dict, measures: dict) -> GroupFigures:
+    # Imported here: django.contrib.postgres needs psycopg, which the embedded install lacks.
+    from django.contrib.postgres.aggregates import ArrayAgg
+
     names = list(counts)
     arrays = {
         f"report_{name}": ArrayAgg(value, filter=Q(**{f"report_{name}_value__isnull": False}))
