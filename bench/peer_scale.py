@@ -28,7 +28,7 @@ from pathlib import Path
 
 import psycopg
 import redis
-from peer_helpdesk import Side, get_all, in_process
+from peer_helpdesk import Side, get_all, in_process, list_rows, ms, print_table
 from webhook_load import cpu_seconds, stop, wrk_command, wrk_figures
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -193,8 +193,6 @@ def run(options, python: Path, sides: list[Side], measured: list, warm: list, ur
 
 
 def report(results: dict, options, count: int) -> None:
-    from peer_helpdesk import TARGET, ms, percentile
-
     peer = (
         f"uvicorn, {options.processes} processes"
         if options.peer_server == "uvicorn"
@@ -245,18 +243,7 @@ def report(results: dict, options, count: int) -> None:
     ct, ht = (sum(per[n]) / count for n in ("caremgr", "helpdesk"))
     rows.append(("web CPU per message (ms)", ms(cw), ms(hw), hw / cw))
     rows.append(("web + worker CPU per message (ms)", ms(ct), ms(ht), ht / ct))
-    for name in c["lists"]:
-        cl, hl = c["lists"][name], h["lists"][name]
-        for share in (0.5, 0.95):
-            cm, hm = percentile(cl["samples"], share), percentile(hl["samples"], share)
-            rows.append((f"{name} p{round(share * 100)} (ms)", ms(cm), ms(hm), hm / cm))
-        rows.append(
-            (f"{name}, server CPU (ms)", ms(cl["cpu"]), ms(hl["cpu"]), hl["cpu"] / cl["cpu"])
-        )
-    print(f"\n{'measure':<38} {'caremgr':>9} {'helpdesk':>9} {'caremgr ×':>10}  target 10×")
-    for label, mine, theirs, ratio in rows:
-        verdict = "met" if ratio >= TARGET else "not met"
-        print(f"{label:<38} {mine:>9} {theirs:>9} {ratio:>9.1f}×  {verdict}")
+    print_table(rows + list_rows(c["lists"], h["lists"]))
     print(
         f"filed end to end: first request to the last of the {count} filed in the database "
         f"(caremgr {c['filed_in']:.1f} s, all answered after {c['stored_in']:.1f} s; helpdesk "
