@@ -35,6 +35,27 @@ def make_account(platform: str = "generic", slug: str = "acme", **fields):
     return Account.objects.create(platform=platform, slug=slug, **defaults)
 
 
+def account_change_form(account, **changes) -> dict:
+    """The admin's change form of `account` as a browser posts it: secrets left blank (kept),
+    the mid tier, no team, active. `changes` override fields; None leaves a field out (an
+    unticked box)."""
+    form = {
+        "platform": account.platform,
+        "slug": account.slug,
+        "name": account.name,
+        "secret": "",
+        "verify_token": "",
+        "access_token": "",
+        "own_ids": "[]",
+        "handle": "",
+        "default_tier": "mid",
+        "default_team": "",
+        "is_active": "on",
+    }
+    form.update(changes)
+    return {field: value for field, value in form.items() if value is not None}
+
+
 def make_user(username: str, role: str = "agent", *, teams=(), **profile):
     from cases.models import AgentProfile
 

@@ -3,7 +3,7 @@
 import pytest
 
 from inbox.models import Account
-from tests.conftest import make_account
+from tests.conftest import account_change_form, make_account
 
 pytestmark = pytest.mark.django_db
 
@@ -42,19 +42,7 @@ def test_an_account_secret_is_never_shown_again_and_kept_when_left_empty(admin_c
     assert b"token-value-1" not in page.content
     answer = admin_client.post(
         f"/admin/inbox/account/{account.pk}/change/",
-        {
-            "platform": "generic",
-            "slug": account.slug,
-            "name": "Renamed",
-            "secret": "",
-            "verify_token": "",
-            "access_token": "",
-            "own_ids": "[]",
-            "handle": "",
-            "default_tier": "mid",
-            "default_team": "",
-            "is_active": "on",
-        },
+        account_change_form(account, name="Renamed"),
     )
     assert answer.status_code == 302, answer.content[:500]
     account = Account.objects.get(pk=account.pk)

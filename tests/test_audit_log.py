@@ -9,7 +9,13 @@ from cases import actions
 from cases.models import Case
 from inbox.models import Delivery, DeliveryStatus
 from security.models import AuditEntry
-from tests.conftest import generic_message, make_account, make_user, post_generic
+from tests.conftest import (
+    account_change_form,
+    generic_message,
+    make_account,
+    make_user,
+    post_generic,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("offline")]
 
@@ -79,14 +85,7 @@ def test_admin_changes_are_listed_in_the_admins_own_log(admin_client):
     account = make_account(name="Acme")
     answer = admin_client.post(
         f"/admin/inbox/account/{account.pk}/change/",
-        {
-            "platform": "generic",
-            "slug": account.slug,
-            "name": "Acme Renamed",
-            "own_ids": "[]",
-            "default_tier": "mid",
-            "is_active": "on",
-        },
+        account_change_form(account, name="Acme Renamed"),
     )
     assert answer.status_code == 302
     assert LogEntry.objects.get().object_repr.startswith("acme")

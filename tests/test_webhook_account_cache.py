@@ -4,7 +4,7 @@ the admin applies at once, one made elsewhere once the kept copy expires."""
 import pytest
 
 from inbox.models import Account, Delivery
-from tests.conftest import generic_message, make_account, post_generic
+from tests.conftest import account_change_form, generic_message, make_account, post_generic
 
 pytestmark = pytest.mark.django_db
 
@@ -57,19 +57,7 @@ def test_an_account_deactivated_in_the_admin_answers_404_at_once(admin_client, s
 
     changed = admin_client.post(
         f"/admin/inbox/account/{account.pk}/change/",
-        {
-            "platform": "generic",
-            "slug": "shop",
-            "name": "Shop",
-            "secret": "",
-            "verify_token": "",
-            "access_token": "",
-            "own_ids": "[]",
-            "handle": "",
-            "default_tier": "mid",
-            "default_team": "",
-            # is_active left unticked
-        },
+        account_change_form(account, is_active=None),  # is_active left unticked
     )
     assert changed.status_code == 302, changed.content[:500]
 
