@@ -1,5 +1,7 @@
 """The `/ws/inbox/` WebSocket: session login, live events per team, presence, catch-up."""
 
+import asyncio
+
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -243,8 +245,6 @@ async def test_catchup_returns_rows_of_visible_cases_only(connect, world):
 async def test_a_frame_meeting_a_socket_its_client_just_closed_is_dropped_not_an_error():
     """daphne refuses a frame sent in the instant between the client's close and the
     consumer hearing of it; that must not crash the consumer into an error log."""
-    import asyncio
-
     from autobahn.exception import Disconnected
     from django.contrib.auth.models import AnonymousUser
 
