@@ -50,11 +50,11 @@ def _count(key: str, remaining: int) -> int | None:
     try:
         backend = caches["default"]
         if isinstance(backend, RedisCache):
-            # One round trip, atomic: INCR and EXPIRE in MULTI/EXEC. Setting the expiry on
-            # each event is harmless, it is the same moment each time: the window's end.
+            # One round trip: INCR and EXPIRE sent together. Setting the expiry on each event
+            # is harmless, it is the same moment each time: the window's end.
             full_key = backend.make_and_validate_key(key)
-            client = backend._cache.get_client(full_key, write=True)
-            return client.pipeline().incr(full_key).expire(full_key, remaining + 1).execute()[0]
+            pipe = _client(backend, full_key).pipeline(transaction=False)
+            return pipe.incr(full_key).expire(full_key, remaining + 1).execute()[0]
         try:
             return cache.incr(key)
         except ValueError:
@@ -63,6 +63,27 @@ def _count(key: str, remaining: int) -> int | None:
     except Exception:
         log.warning("rate limit not counted: the cache is unavailable", exc_info=True)
         return None
+
+
+_clients: dict = {}  # SharedConnectionPool -> redis.Redis
+
+
+def _client(backend: RedisCache, key: str):
+    """A client on the backend's connection pool, made once per process's pool.
+
+    Django builds a `redis.Redis` for every command (its callback table alone is a few
+    hundred entries). A pool shared by the process (caremgr.redis_pool) gets one client,
+    kept as long as the pool; any other pool a client of its own, as Django does.
+    """
+    from caremgr.redis_pool import SharedConnectionPool  # redis: with REDIS_URL only
+
+    pool = backend._cache._get_connection_pool(write=True)
+    if not isinstance(pool, SharedConnectionPool):
+        return backend._cache.get_client(key, write=True)
+    client = _clients.get(pool)
+    if client is None:
+        client = _clients[pool] = backend._cache.get_client(key, write=True)
+    return client
 
 
 def hit(scope: str, ident: str, rate: Rate | None) -> Refusal | None:
