@@ -632,12 +632,22 @@ def main() -> None:
     scale.add_argument("--peer-threads", type=int, default=4, help="threads per gunicorn worker")
     scale.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     scale.add_argument("--warm", type=int, default=400, help="warm-up messages, default 400")
+    scale.add_argument(
+        "--only",
+        choices=["caremgr", "helpdesk"],
+        help="run one side only (its own figures, no ratios): to study one system",
+    )
+    parser.add_argument(
+        "--db-prefix", default="", help="prefix of the two PostgreSQL databases' names"
+    )
     options = parser.parse_args()
     if options.deployment == "scale":
         options.db = "postgres"
         options.profile = 0
     else:
         options.warm = 0
+        if options.only:
+            parser.error("--only: with --deployment scale")
     if not 10 <= options.messages <= 5000 or not 1 <= options.concurrency <= 32:
         parser.error("--messages 10..5000, --concurrency 1..32")
     if options.messages + options.warm > 5491:
@@ -645,11 +655,15 @@ def main() -> None:
     if not 1 <= options.requests <= 500 or not 0 <= options.profile <= 2000:
         parser.error("--requests 1..500, --profile 0..2000")
 
-    python = peer_venv(options.peer_venv)
+    python = peer_venv(options.peer_venv) if options.only != "caremgr" else Path(sys.executable)
     messages = inbound_messages(options.messages + options.warm)
     workdir = Path(tempfile.mkdtemp(prefix="caremgr-peer-"))
     options.workdir = workdir
-    databases = {"caremgr": "caremgr_peer_a", "helpdesk": "helpdesk_peer"}
+    databases = {
+        name: f"{options.db_prefix}{db}"
+        for name, db in (("caremgr", "caremgr_peer_a"), ("helpdesk", "helpdesk_peer"))
+        if options.only in (None, name)
+    }
     if options.db == "postgres":
         parts = urlsplit(options.pg_url)
         urls = {k: urlunsplit(parts._replace(path=f"/{v}")) for k, v in databases.items()}
@@ -659,17 +673,19 @@ def main() -> None:
     else:
         urls = {k: f"sqlite:///{workdir / f'{k}.sqlite3'}" for k in databases}
     try:
-        sides = [
-            caremgr_side(urls["caremgr"], messages),
-            helpdesk_side(urls["helpdesk"], python, messages),
-        ]
-        sides[1].after_start = check_helpdesk_page
+        sides = []
+        if "caremgr" in urls:
+            sides.append(caremgr_side(urls["caremgr"], messages))
+        if "helpdesk" in urls:
+            sides.append(helpdesk_side(urls["helpdesk"], python, messages))
+            sides[-1].after_start = check_helpdesk_page
         if options.deployment == "scale":
             import peer_scale
 
             measured, warm = messages[: options.messages], messages[options.messages :]
             peer_scale.run(options, python, sides, measured, warm, urls)
-            print(f"versions: {versions(python)}")
+            if options.only is None:
+                print(f"versions: {versions(python)}")
         else:
             embedded(options, python, sides, urls, messages)
     finally:

@@ -29,6 +29,7 @@ from pathlib import Path
 import psycopg
 import redis
 from peer_helpdesk import Side, get_all, in_process, list_rows, ms, print_table
+from webhook_bench import percentile
 from webhook_load import cpu_seconds, stop, wrk_command, wrk_figures
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -219,6 +220,21 @@ def report(results: dict, options, count: int) -> None:
                 f"{distinct} distinct; {containers} follow-ups"
             )
         )
+    if len(results) == 1:  # --only: this side's figures, nothing to compare
+        ((name, r),) = results.items()
+        print(
+            f"{name}: filed end to end {count / r['filed_in']:.1f} msg/s ({r['filed_in']:.1f} s), "
+            f"stored and answered {count / r['stored_in']:.1f} msg/s; answer latency p50 / p95 "
+            f"/ p99 {ms(r['wrk']['p50'] / 1e6)} / {ms(r['wrk']['p95'] / 1e6)} / "
+            f"{ms(r['wrk']['p99'] / 1e6)} ms; CPU per message: web "
+            f"{ms(r['web_cpu'] / count)} ms, workers {ms(r['worker_cpu'] / count)} ms"
+        )
+        for label, figures in r["lists"].items():
+            print(
+                f"{label}: p50 {ms(percentile(figures['samples'], 0.5))} ms, p95 "
+                f"{ms(percentile(figures['samples'], 0.95))} ms, server CPU {ms(figures['cpu'])} ms"
+            )
+        return
     c, h = results["caremgr"], results["helpdesk"]
     rows = []
 
