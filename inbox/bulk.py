@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from itertools import chain
 from typing import Any, TypeVar
 
@@ -178,17 +178,19 @@ class _Insert:
                 chunk = [column[start : start + MAX_ARRAY_ROWS] for column in columns]
                 yield len(chunk[0]), f"{self.head} {self.unnest} {self.tail}", chunk
             return
-        one = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
         per_statement = 1 if self.one_by_one else MAX_PARAMETERS // len(self.fields)
         for start in range(0, count, per_statement):
             rows = list(
                 zip(*(column[start : start + per_statement] for column in columns), strict=True)
             )
-            yield (
-                len(rows),
-                f"{self.head} VALUES {', '.join([one] * len(rows))} {self.tail}",
-                list(chain.from_iterable(rows)),
-            )
+            yield len(rows), self.values_sql(len(rows)), list(chain.from_iterable(rows))
+
+    @lru_cache(maxsize=64)  # noqa: B019 - shapes live as long as the process, cached
+    def values_sql(self, rows: int) -> str:
+        """The statement for `rows` rows: built once per size (the same text again lets
+        the SQLite cursor reuse its converted placeholders)."""
+        one = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
+        return f"{self.head} VALUES {', '.join([one] * rows)} {self.tail}"
 
 
 def _array_types(fields: tuple[models.Field, ...]) -> list[str] | None:
@@ -215,21 +217,52 @@ def _unnest(fields: tuple[models.Field, ...]) -> str:
     return f"SELECT * FROM UNNEST({_arrays(types)})" if types else ""  # noqa: S608 - model types
 
 
-@contextmanager
-def _cursor(*, binary_arrays: bool) -> Iterator:
-    """A cursor of the current connection. For binary array parameters (`%b`, PostgreSQL),
-    one that binds them on the server: Django's default cursor writes every parameter into
-    the statement as text, escaping each element of each array in Python, which costs ten
-    times what sending them in binary does. Either way it is wrapped as Django wraps its
-    own (query logging, execute wrappers)."""
-    if not binary_arrays:
-        with connection.cursor() as cursor:
-            yield cursor
-        return
-    from django.db.backends.postgresql.base import ServerBindingCursor
+# SQLite: statements whose "%s" placeholders were turned into "?" already, by text.
+_QMARK_QUERIES: dict[str, str] = {}
 
+
+@cache
+def _sqlite_cursor_class() -> type:
+    from django.db.backends.sqlite3.base import SQLiteCursorWrapper
+
+    class QmarkOnceCursor(SQLiteCursorWrapper):
+        """Django's SQLite cursor, converting a statement's placeholders once: a bulk
+        statement holds thousands, which the regular expression of Django's cursor
+        scans on every call, and the same few statements come back batch after batch."""
+
+        def convert_query(self, query: str, *, param_names=None) -> str:
+            if param_names is not None:
+                return super().convert_query(query, param_names=param_names)
+            converted = _QMARK_QUERIES.get(query)
+            if converted is None:
+                if len(_QMARK_QUERIES) >= 256:
+                    _QMARK_QUERIES.clear()
+                converted = _QMARK_QUERIES[query] = super().convert_query(query)
+            return converted
+
+    return QmarkOnceCursor
+
+
+@contextmanager
+def plain_cursor(*, binary_arrays: bool = False) -> Iterator:
+    """A cursor of the current connection for the statements of bulk paths, wrapped as
+    Django wraps its own (query logging, execute wrappers).
+
+    For binary array parameters (`%b`, PostgreSQL), one that binds them on the server:
+    Django's default cursor writes every parameter into the statement as text, escaping
+    each element of each array in Python, which costs ten times what sending them in
+    binary does. On SQLite, one that converts each statement's placeholders once.
+    """
     connection.ensure_connection()
-    with connection._prepare_cursor(ServerBindingCursor(connection.connection)) as cursor:
+    if binary_arrays:
+        from django.db.backends.postgresql.base import ServerBindingCursor
+
+        raw = ServerBindingCursor(connection.connection)
+    elif connection.vendor == "sqlite":
+        raw = connection.connection.cursor(factory=_sqlite_cursor_class())
+    else:
+        raw = connection.create_cursor()
+    with connection._prepare_cursor(raw) as cursor:
         yield cursor
 
 
@@ -270,7 +303,7 @@ def insert_rows(objects: Sequence[models.Model], *, ignore_conflicts: bool = Fal
                 setattr(obj, field.attname, now)
     columns = _columns(objects, shape.fields)
     done = 0
-    with _cursor(binary_arrays=bool(shape.unnest)) as cursor:
+    with plain_cursor(binary_arrays=bool(shape.unnest)) as cursor:
         for count, sql, params in shape.statements(columns):
             cursor.execute(sql, params)
             if not ignore_conflicts:
@@ -315,12 +348,12 @@ def update_rows(objects: Iterable[models.Model], fields: Sequence[str]) -> int:
             f"UPDATE {table} SET {assignments} FROM UNNEST({_arrays(types)})"  # noqa: S608
             f" AS v({', '.join(aliases)}) WHERE {table}.{key} = v.{aliases[-1]}"
         )
-        with _cursor(binary_arrays=True) as cursor:
+        with plain_cursor(binary_arrays=True) as cursor:
             for start in range(0, len(objects), MAX_ARRAY_ROWS):
                 cursor.execute(sql, [column[start : start + MAX_ARRAY_ROWS] for column in values])
         return len(objects)
     assignments = ", ".join(f"{quote(f.column)} = %s" for f in columns[:-1])
     sql = f"UPDATE {table} SET {assignments} WHERE {key} = %s"  # noqa: S608
-    with _cursor(binary_arrays=False) as cursor:
+    with plain_cursor() as cursor:
         cursor.executemany(sql, list(zip(*values, strict=True)))
     return len(objects)
