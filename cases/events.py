@@ -57,12 +57,20 @@ class _Flush:
         if layer is None or not self.frames:
             return
         frames = self.frames
+        # The Redis layer (caremgr.channel_layer) sends them all in a couple of round trips.
+        send_many = getattr(layer, "group_send_many", None)
 
         async def send_all() -> None:
+            if send_many is not None:
+                try:
+                    await send_many(frames)
+                except Exception:  # Redis down: browsers catch up on reconnect
+                    log.warning("%d live events not sent", len(frames), exc_info=True)
+                return
             for group, frame in frames:
                 try:
                     await layer.group_send(group, frame)
-                except Exception:  # Redis down: browsers catch up on reconnect
+                except Exception:
                     log.warning("live event to %s not sent", group, exc_info=True)
 
         try:
