@@ -40,12 +40,19 @@ SORTS = {
     "sla_due": ("sla_due",),
     "updated": ("-updated_at",),
 }
+SORT_LABELS = {"priority": "Priority", "sla_due": "SLA due", "updated": "Last update"}
+SENTIMENTS = [(value, value) for value in ("negative", "neutral", "positive")]
 PAGE = 100
 
 
 def live_seq() -> int:
     """The newest timeline id: the page is current as of it, the socket catches up after."""
     return CaseEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def _options(choices, chosen: str | None) -> list[tuple[str, str, bool]]:
+    """(value, label, is_selected) of a filter's `<option>`s: the template only prints them."""
+    return [(value, label, value == chosen) for value, label in choices]
 
 
 def _require_role(request):
@@ -82,6 +89,7 @@ def inbox(request):
         # Without a filter named the filter set would only build and check an empty form.
         cases = CaseFilter(request.GET, queryset=cases, request=request).qs
     page = cases.order_by(*SORTS[sort], "-id").values(*rows.COLUMNS)[:PAGE]
+    chosen = request.GET
     return render(
         request,
         "inbox/index.html",
@@ -90,11 +98,14 @@ def inbox(request):
             "views": views,
             "view": view,
             "sort": sort,
-            "sorts": {"priority": "Priority", "sla_due": "SLA due", "updated": "Last update"},
-            "filters": request.GET,
-            "tiers": Tier.objects.all(),
-            "statuses": Status.choices,
-            "priorities": Priority.choices,
+            "q": chosen.get("q", ""),
+            "options": {
+                "status": _options(Status.choices, chosen.get("status")),
+                "tier": _options(Tier.objects.values_list("slug", "name"), chosen.get("tier")),
+                "priority": _options(Priority.choices, chosen.get("priority")),
+                "sentiment": _options(SENTIMENTS, chosen.get("sentiment")),
+                "sort": _options(SORT_LABELS.items(), sort),
+            },
             "page_size": PAGE,
             "live_seq": seq,
         },
