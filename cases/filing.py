@@ -11,6 +11,7 @@ the batch uses ids only as keys, and `write()` moves every link over to the real
 """
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 
 from cases import sla
@@ -47,6 +48,8 @@ class Filer:
         self.reopened: list[Case] = []
         self.filed: list[Message] = []
         self.events: list[CaseEvent] = []
+        # Timeline entries of messages not stored yet: they get the message's id at write().
+        self.unsaved_links: list[tuple[CaseEvent, Message]] = []
         self.texts: dict[int, list[str]] = defaultdict(list)
         self.new_messages: dict[int, list[Message]] = defaultdict(list)
 
@@ -81,16 +84,17 @@ class Filer:
         self.new_messages[case.pk].append(message)
         if message.direction == Direction.IN:
             self.texts[case.pk].append(message.text)
-        self.events.append(
-            event(
-                case,
-                f"message.{message.direction}",
-                at=message.created_at,
-                message=message,
-                automatic=message.is_automatic,
-                actor=message.sent_by,
-            )
+        entry = event(
+            case,
+            f"message.{message.direction}",
+            at=message.created_at,
+            message=message,
+            automatic=message.is_automatic,
+            actor=message.sent_by,
         )
+        self.events.append(entry)
+        if message.pk is None:
+            self.unsaved_links.append((entry, message))
         return case
 
     def _open_case(self, message: Message) -> Case:
@@ -139,8 +143,12 @@ class Filer:
             event(case, "reopened", at=message.created_at, before=previous, after=Status.OPEN)
         )
 
-    def write(self) -> None:
-        """Rescore and save every touched case, link the messages, write the timeline."""
+    def write(self, new: Sequence[Message] = ()) -> None:
+        """Rescore and save every touched case, link the messages, write the timeline.
+
+        `new`: the batch's messages not stored yet, filed or not, in arrival order: they are
+        inserted with their case, after the new cases and before the timeline.
+        """
         for case in self.touched.values():
             texts = self.texts.get(case.pk)
             if not texts:
@@ -161,7 +169,10 @@ class Filer:
         self._insert_created()
         created = {case.pk for case in self.created}
         update_rows([c for c in self.touched.values() if c.pk not in created], CASE_FIELDS)
-        update_rows(self.filed, ["case"])
+        update_rows([m for m in self.filed if m.pk is not None], ["case"])
+        insert_rows(new)
+        for entry, message in self.unsaved_links:
+            entry.message_id = message.pk
         insert_rows(self.events)
         write_responses(self.touched.values())
 

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -24,7 +24,7 @@ from inbox.connectors import get_connector
 from inbox.connectors.base import ParsedMessage
 from inbox.models import Account, Contact, Delivery, DeliveryStatus, Message
 from inbox.recovery import BUSY_ATTEMPTS, is_busy_database
-from inbox.store import apply_statuses, store_messages
+from inbox.store import apply_statuses, prepare_messages, store_messages
 from sentiment import Sentiment
 
 log = logging.getLogger(__name__)
@@ -53,29 +53,52 @@ def intake_messages(
     when the caller computed them ahead. `delivery_of` gives each message's delivery by
     external id when the batch spans several (`cases.intake_batch`).
     """
-    stored = store_messages(
-        account, parsed, delivery=delivery, sentiments=sentiments, delivery_of=delivery_of
-    )
-    result = IntakeResult(new=stored.new, duplicates=stored.duplicates)
-    if not stored.new:
+    options = {"delivery": delivery, "sentiments": sentiments, "delivery_of": delivery_of}
+    prepared = prepare_messages(account, parsed, **options)
+    result = IntakeResult(new=prepared.new, duplicates=prepared.duplicates)
+    if not prepared.new:
         return result
-    messages = sorted(stored.new, key=lambda m: (m.created_at, m.pk))
-    _serialize_per_contact({m.contact_id for m in messages})
-    finder = CaseFinder(account, messages)
-    filer = Filer(account, finder, timezone.now())
-    for message in messages:
-        filer.file(message, finder.place(message))
-    for orphan in orphans_answering(account, messages, filed=[m.pk for m in filer.filed]):
-        replied = finder.case_of_message.get(orphan.in_reply_to)
-        if replied is not None:
-            filer.file(orphan, Placement(JOIN, finder.cases[replied]))
-    filer.write()
+    try:
+        # The new messages are written once they know their case, in the same INSERT:
+        # stored first and linked after, every row (and every index entry) is written twice.
+        with transaction.atomic():
+            filer = _file(account, prepared.new, stored=False)
+    except IntegrityError:
+        # A concurrent copy of the same delivery stored some of these first: store ours
+        # one by one (what the copy stored counts as known), then file them.
+        stored = store_messages(account, parsed, **options)
+        result = IntakeResult(new=stored.new, duplicates=stored.duplicates)
+        if not stored.new:
+            return result
+        filer = _file(account, stored.new, stored=True)
     if live:
         _assign(filer)
         _announce(filer)
         automation.run(filer)
     result.cases = list(filer.touched.values())
     return result
+
+
+def _file(account: Account, new: list[Message], *, stored: bool) -> Filer:
+    """Thread `new` (in arrival order) into cases and write it all. `stored`: the messages
+    are in the database already; else they are inserted with their case."""
+    messages = sorted(new, key=lambda m: m.created_at)  # stable: arrival order within a time
+    _serialize_per_contact({m.contact_id for m in messages})
+    finder = CaseFinder(account, messages)
+    filer = Filer(account, finder, timezone.now())
+    for message in messages:
+        filer.file(message, finder.place(message))
+    if stored:
+        orphans = orphans_answering(account, messages, filed=[m.pk for m in filer.filed])
+    else:
+        waiting = [m for m in messages if m.case_id is None]
+        orphans = orphans_answering(account, messages, unstored=waiting)
+    for orphan in orphans:
+        replied = finder.case_of_message.get(orphan.in_reply_to)
+        if replied is not None:
+            filer.file(orphan, Placement(JOIN, finder.cases[replied]))
+    filer.write(new=() if stored else new)
+    return filer
 
 
 def _serialize_per_contact(contact_ids: set[int]) -> None:

@@ -185,12 +185,18 @@ class CaseFinder:
 
 
 def orphans_answering(
-    account: Account, messages: Iterable[Message], *, filed: Iterable[int] = ()
+    account: Account,
+    messages: Iterable[Message],
+    *,
+    filed: Iterable[int] = (),
+    unstored: Iterable[Message] = (),
 ) -> list[Message]:
-    """Outbound messages stored before the inbound message they answer arrived.
+    """Outbound messages stored before the inbound message they answer arrived, oldest first.
 
     `filed`: ids of messages filed already (they came in the same batch as their question):
-    only their ids are read, not whole rows to be thrown away.
+    only their ids are read, not whole rows to be thrown away. `unstored`: the batch's own
+    unfiled messages when they are not written yet: those among them that answer one of
+    `messages` are orphans too, after the stored ones of the same time (ids grow).
     """
     ids = [m.external_id for m in messages if m.direction == Direction.IN and m.external_id]
     if not ids:
@@ -202,6 +208,11 @@ def orphans_answering(
         ids,
     )
     wanted = {row[0] for row in unfiled} - set(filed)
-    if not wanted:
-        return []
-    return list(Message.objects.filter(pk__in=wanted).order_by("created_at", "id"))
+    found = []
+    if wanted:
+        found = list(Message.objects.filter(pk__in=wanted).order_by("created_at", "id"))
+    answered = set(ids)
+    waiting = [m for m in unstored if m.direction == Direction.OUT and m.in_reply_to in answered]
+    if waiting:
+        found = sorted([*found, *waiting], key=lambda m: m.created_at)  # stable: ids order ties
+    return found

@@ -145,6 +145,40 @@ def store_messages(
     `delivery_of` names the delivery of each message by external id when a batch spans
     several deliveries (`delivery` is then the default).
     """
+    result = prepare_messages(
+        account, parsed, delivery=delivery, sentiments=sentiments, delivery_of=delivery_of
+    )
+    rows = result.new
+    if not rows:
+        return result
+    try:
+        with transaction.atomic():
+            insert_rows(rows)
+    except IntegrityError:
+        # A concurrent copy stored some of these first: keep ours one by one.
+        result.new = []
+        for row in rows:
+            try:
+                with transaction.atomic():
+                    row.pk = None
+                    row.save(force_insert=True)
+                result.new.append(row)
+            except IntegrityError:
+                result.duplicates += 1
+    return result
+
+
+def prepare_messages(
+    account: Account,
+    parsed: Sequence[ParsedMessage],
+    *,
+    delivery=None,
+    sentiments: Sequence[Sentiment] | None = None,
+    delivery_of: Mapping[str, Any] | None = None,
+) -> Stored:
+    """What `store_messages` stores, not written yet: the new messages as unsaved rows
+    (their contacts are stored), and how many were already known. The intake writes the
+    rows itself once they know their case (`insert_rows`), or stores them that way."""
     result = Stored()
     moods = list(sentiments) if sentiments is not None else [None] * len(parsed)
     if len(moods) != len(parsed):
@@ -163,7 +197,7 @@ def store_messages(
     if not fresh:
         return result
     contacts = upsert_contacts((m.channel, m.customer) for m, _ in fresh)
-    rows = [
+    result.new = [
         build_message(
             account,
             m,
@@ -173,21 +207,6 @@ def store_messages(
         )
         for m, mood in fresh
     ]
-    try:
-        with transaction.atomic():
-            insert_rows(rows)
-            result.new = rows
-    except IntegrityError:
-        # A concurrent copy stored some of these first: keep ours one by one.
-        result.new = []
-        for row in rows:
-            try:
-                with transaction.atomic():
-                    row.pk = None
-                    row.save(force_insert=True)
-                result.new.append(row)
-            except IntegrityError:
-                result.duplicates += 1
     return result
 
 

@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from cases import filing
 from cases.intake import intake_messages, process_delivery
 from cases.models import AgentProfile, Case, CaseEvent, KnowledgeArticle, RoutingRule, Team
+from inbox import store
 from inbox.connectors.generic import parse_item
 from inbox.models import Contact, Delivery, Message
 from tests.conftest import generic_message, make_account, make_user, post_generic
@@ -146,6 +147,51 @@ def test_processing_a_delivery_again_adds_nothing(account):
     assert process_delivery(delivery.pk) == "processed"
     assert Message.objects.count() == Case.objects.count() == 1
     assert Case.objects.get().message_count == 1
+
+
+def test_each_new_message_is_written_once_already_in_its_case(account):
+    """No INSERT then UPDATE of the same rows: on PostgreSQL that wrote every index twice."""
+    batch = [message("q1", "dana"), message("a1", "dana", minutes=1, direction="out")]
+    batch[1]["in_reply_to"] = "q1"
+    with CaptureQueriesContext(connection) as captured, transaction.atomic():
+        intake_messages(account, [parse_item(m, "[0]") for m in batch], live=False)
+    writes = [q["sql"] for q in captured if "inbox_message" in q["sql"].split("(")[0]]
+    assert [sql.split()[0] for sql in writes if not sql.startswith("SELECT")] == ["INSERT"]
+    case = Case.objects.get()
+    assert list(Message.objects.values_list("external_id", "case")) == [
+        ("q1", case.pk),
+        ("a1", case.pk),
+    ]
+    assert list(
+        case.events.filter(message__isnull=False).values_list("message__external_id", flat=True)
+    ) == [
+        "q1",
+        "a1",
+    ]
+
+
+def test_a_message_a_concurrent_copy_stored_after_the_check_counts_as_known(account):
+    """The copy committed between our duplicate check and our INSERT: ours are stored one
+    by one, the copy's message is known, and nothing is filed twice."""
+    with transaction.atomic():
+        intake_messages(account, [parse_item(message("m1", "dana"), "[0]")], live=False)
+    real = store.prepare_messages
+
+    def checked_before_the_copy_committed(*args, **kwargs):
+        with mock.patch("inbox.store.existing_external_ids", return_value=set()):
+            return real(*args, **kwargs)
+
+    batch = [message("m1", "dana"), message("m2", "dana", minutes=1, text="Any news?")]
+    with (
+        mock.patch("cases.intake.prepare_messages", checked_before_the_copy_committed),
+        transaction.atomic(),
+    ):
+        result = intake_messages(account, [parse_item(m, "[0]") for m in batch], live=False)
+    assert ([m.external_id for m in result.new], result.duplicates) == (["m2"], 1)
+    case = Case.objects.get()
+    assert case.message_count == 2
+    assert Message.objects.filter(case=case).count() == 2
+    assert case.events.filter(kind="message.in").count() == 2
 
 
 def queries_of_webhook(account, payload) -> int:
