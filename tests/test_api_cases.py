@@ -218,6 +218,23 @@ def test_text_search_finds_the_same_cases_when_matches_are_many(
     assert {names[row["id"]] for row in answer.json()["results"]} == expected
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("refund", {"refund"}), ("zed", {"other"}), ("e", {"refund", "happy", "other"})],
+)
+def test_text_search_finds_the_same_cases_when_the_newest_cases_hold_it_often(
+    api, inbox, monkeypatch, query, expected
+):
+    """A text the newest cases hold often is checked case by case, in the list's order."""
+    monkeypatch.setattr("cases.search.DENSE", 1)
+    monkeypatch.setattr("cases.search.FEW_WHEN_DENSE", 0)
+    names = {pk: name for name, pk in inbox.items()}
+    for ordering in ("-updated_at", "priority", "sla_due"):
+        answer = api.get(f"/api/v1/cases/?q={query}&ordering={ordering}")
+        assert answer.status_code == 200, answer.content
+        assert {names[row["id"]] for row in answer.json()["results"]} == expected
+
+
 @pytest.mark.parametrize("query", ["status=bogus", "sentiment=angry", "priority=P9"])
 def test_case_list_refuses_unknown_filter_values_with_json(api, inbox, query):
     answer = api.get(f"/api/v1/cases/?{query}")
