@@ -41,14 +41,30 @@ ROOT = Path(__file__).resolve().parents[1]
 LUA = Path(__file__).with_suffix(".lua")
 
 
-def write_payloads(path: Path, prefix: str, count: int) -> None:
-    """Unique signed generic deliveries (webhook_bench's), one customer in 997 writing each."""
+def write_payloads(path: Path, prefix: str, count: int, twcs: list | None = None) -> None:
+    """Unique signed generic deliveries (webhook_bench's), one customer in 997 writing each;
+    with `twcs`, those customer tweets instead (ids prefixed, replies kept in their threads)."""
     start = datetime.now(UTC) - timedelta(days=1)
     with path.open("w") as out:
         for n in range(count):
-            body = payload(n, start, prefix)
+            body = payload(n, start, prefix) if twcs is None else tweet(twcs[n], prefix)
             signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
             out.write(f"X-Caremgr-Signature: sha256={signature}\t{body.decode()}\n")
+
+
+def tweet(message, prefix: str) -> bytes:
+    """A twcs customer tweet as bench/peer_helpdesk.py sends it, its ids under `prefix`."""
+    return json.dumps(
+        {
+            "external_id": f"{prefix}-{message.external_id}",
+            "author": {"id": message.author.external_id, "handle": message.author.handle},
+            "text": message.text,
+            "created_at": message.created_at.isoformat(),
+            "in_reply_to": f"{prefix}-{message.in_reply_to}" if message.in_reply_to else "",
+            "conversation_id": message.conversation_id,
+            "public": True,
+        }
+    ).encode()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -223,6 +239,18 @@ def main() -> None:
     parser.add_argument("--floor-seconds", type=float, default=5)
     parser.add_argument("--drain-timeout", type=float, default=600)
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    parser.add_argument(
+        "--twcs",
+        action="store_true",
+        help="post twcs customer tweets (bench/peer_helpdesk.py's) instead of synthetic "
+        "deliveries; at most 5,491 with the warm-up",
+    )
+    parser.add_argument(
+        "--rate-limits",
+        action="store_true",
+        help="keep the webhook rate limit on (raised as docs/deploy.md advises, counted in "
+        "Redis), as bench/peer_scale.py does",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("needs wrk: apt-get install -y wrk (Debian/Ubuntu)")
@@ -235,6 +263,8 @@ def main() -> None:
         "CAREMGR_RATE_LIMITS": "false",  # one account at hundreds of deliveries a second
         "PYTHONPATH": str(ROOT),
     }
+    if args.rate_limits:
+        env.update(CAREMGR_RATE_LIMITS="true", CAREMGR_WEBHOOK_RATE_LIMIT="6000000/60")
     database = None
     if args.db == "postgres":
         database = f"caremgr_load_{uuid.uuid4().hex[:8]}"
@@ -261,8 +291,15 @@ def main() -> None:
         stack.manage("migrate", "--noinput", "-v", "0")
         stack.manage("create_account", "generic", "bench", "--secret", SECRET, "--tier", "mid")
         payloads, warm, floor_payloads = (args.workdir / n for n in ("load", "warm", "floor"))
-        write_payloads(payloads, "load", args.deliveries)
-        write_payloads(warm, "warm", 400 * args.processes)
+        twcs = twcs_warm = None
+        if args.twcs:
+            from peer_helpdesk import inbound_messages
+
+            tweets = inbound_messages(5491)
+            args.deliveries = min(args.deliveries, len(tweets) - 400 * args.processes)
+            twcs, twcs_warm = tweets[: args.deliveries], tweets[args.deliveries :]
+        write_payloads(payloads, "load", args.deliveries, twcs)
+        write_payloads(warm, "warm", 400 * args.processes, twcs_warm)
         # The floor answers thousands a second: enough lines that it never runs out.
         write_payloads(floor_payloads, "floor", int(15_000 * args.floor_seconds))
         load_before = os.getloadavg()
@@ -315,7 +352,11 @@ def main() -> None:
         else f"SQLite, 1 {args.server} process, intake inline in the request"
     )
     print(f"mode: {mode}")
-    print(f"load: wrk, {args.threads} thread(s), {args.connections} connections, on loopback")
+    print(
+        f"load: wrk, {args.threads} thread(s), {args.connections} connections, on loopback; "
+        f"{'twcs customer tweets' if args.twcs else 'synthetic deliveries'}, rate limits "
+        f"{'on (6000000/60)' if args.rate_limits else 'off'}"
+    )
     print(f"load average before / after: {load_before[0]:.1f} / {load_after[0]:.1f} (2 cores)")
     print(
         describe("floor (empty ASGI app)", floor)
