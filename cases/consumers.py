@@ -8,8 +8,10 @@ then, since group delivery drops frames silently (a full group, a Redis hiccup t
 socket itself survives).
 """
 
+import asyncio
 import contextlib
 import json
+import logging
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -24,6 +26,11 @@ except ImportError:  # another ASGI server
     ClientGone = ()
 
 CATCHUP_LIMIT = 500
+# Presence is shared through Redis; a broadcast that has not gone out by then is dropped
+# (and logged) rather than holding up the socket's other frames, its catch-up among them.
+PRESENCE_WAIT = 5.0
+
+log = logging.getLogger(__name__)
 
 
 @database_sync_to_async
@@ -84,6 +91,9 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user = user
         self.viewing: set[int] = set()
+        # Presence broadcasts run one after another, beside the socket's other frames.
+        self.presence_turn = asyncio.Lock()
+        self.presence_pending: set[asyncio.Task] = set()
         self.joined = joined
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
@@ -91,7 +101,9 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code):
         for case_id in list(getattr(self, "viewing", ())):
-            await self._presence(case_id, "left")
+            self._share_presence(case_id, "left")
+        if pending := getattr(self, "presence_pending", None):
+            await asyncio.gather(*pending, return_exceptions=True)
         for group in getattr(self, "joined", ()):
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -117,7 +129,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             if await _visible_case(self.user, case_id) is None:
                 await self.send_json({"type": "error", "error": "no such case"})
                 return
-            await self._presence(case_id, state)
+            self._share_presence(case_id, state)
         elif kind == "catchup":
             since = content.get("since")
             if type(since) is not int or since < 0:
@@ -126,6 +138,18 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(await _catchup(self.user, since))
         elif kind == "ping":
             await self.send_json({"type": "pong"})
+
+    def _share_presence(self, case_id: int, state: str) -> None:
+        task = asyncio.ensure_future(self._presence_in_turn(case_id, state))
+        self.presence_pending.add(task)
+        task.add_done_callback(self.presence_pending.discard)
+
+    async def _presence_in_turn(self, case_id: int, state: str) -> None:
+        async with self.presence_turn:
+            try:
+                await asyncio.wait_for(self._presence(case_id, state), PRESENCE_WAIT)
+            except Exception:  # Redis away or slow: presence is a courtesy, the socket goes on
+                log.warning("presence on case %s not shared", case_id, exc_info=True)
 
     async def _presence(self, case_id: int, state: str) -> None:
         name = self.user.get_full_name() or self.user.get_username()

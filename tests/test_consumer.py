@@ -262,3 +262,35 @@ async def test_a_frame_meeting_a_socket_its_client_just_closed_is_dropped_not_an
     scope = {"type": "websocket", "path": "/ws/inbox/", "user": AnonymousUser()}
     await asyncio.wait_for(InboxConsumer.as_asgi()(scope, incoming.get, closed), 10)
     assert refused == ["websocket.close"]
+
+
+async def test_a_stalled_presence_broadcast_holds_up_neither_catchup_nor_the_socket(
+    connect, world, monkeypatch, caplog
+):
+    """Redis stops answering while a presence update is shared: the socket's catch-up and
+    pings are answered meanwhile, and the broadcast is given up after a while, logged."""
+    from channels.layers import get_channel_layer
+
+    from cases import consumers
+
+    await deliver(world["acme"], said("m1", "dana"))
+    case = await Case.objects.aget()
+    ann = (await connect("ann"))[1]
+    stalled = asyncio.Event()
+
+    async def never_answers(group, message):
+        stalled.set()
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(get_channel_layer(), "group_send", never_answers)
+    monkeypatch.setattr(consumers, "PRESENCE_WAIT", 1.0)
+    await ann.send_json_to({"type": "presence", "case": case.pk, "state": "viewing"})
+    await asyncio.wait_for(stalled.wait(), timeout=2)
+    await ann.send_json_to({"type": "catchup", "since": 0})
+    answer = await ann.receive_json_from(timeout=0.5)
+    assert answer["type"] == "catchup"
+    assert [row["id"] for row in answer["rows"]] == [case.pk]
+    await asyncio.sleep(1.2)
+    assert "presence on case" in caplog.text
+    await ann.send_json_to({"type": "ping"})
+    assert await ann.receive_json_from(timeout=2) == {"type": "pong"}
