@@ -132,7 +132,13 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             # one pool per process, not a new connection per request (caremgr.redis_pool)
-            "OPTIONS": {"pool_class": "caremgr.redis_pool.SharedConnectionPool"},
+            "OPTIONS": {
+                "pool_class": "caremgr.redis_pool.SharedConnectionPool",
+                # A cache call runs on the thread the requests' database work shares: a
+                # Redis that stops answering must fail it soon, not hold that thread.
+                "socket_timeout": 5,
+                "socket_connect_timeout": 2,
+            },
         }
     }
 else:
