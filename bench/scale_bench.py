@@ -60,6 +60,8 @@ LIST_QUERIES = (
     ("?sentiment=negative", "sentiment=negative"),
     ("?sentiment=positive&ordering=priority", "sentiment=positive&ordering=priority"),
     ("?q=refund (common word)", "q=refund"),
+    # in 8 % of the cases, which PostgreSQL took for rare: it fetched every match first
+    ("?q=delayed (common word)", "q=delayed"),
     ("?q=lawyer (rare word)", "q=lawyer"),
     ("?q=<one customer's handle>", "q={handle}"),
     ("?q=zzqx (no match)", "q=zzqx"),
