@@ -53,8 +53,9 @@ def values_rows(queryset: QuerySet) -> list[dict]:
     else:
         names = [*query.extra_select, *query.values_select, *query.annotation_select]
     converters = [
-        (position, [_quicker(convert, connection) for convert in converts], expression)
+        (position, _quicker(convert, connection), expression)
         for position, (converts, expression) in compiler.get_converters(fields).items()
+        for convert in converts
     ]
     if converters:
         fetched = [_converted(list(row), converters, connection) for row in fetched]
@@ -62,11 +63,9 @@ def values_rows(queryset: QuerySet) -> list[dict]:
 
 
 def _converted(row: list, converters: list, connection) -> list:
-    for position, converts, expression in converters:
-        value = row[position]
-        for convert in converts:
-            value = convert(value, expression, connection)
-        row[position] = value
+    """`row` through each column's converters, in Django's order."""
+    for position, convert, expression in converters:
+        row[position] = convert(row[position], expression, connection)
     return row
 
 
@@ -79,6 +78,8 @@ def _quicker(convert, connection):
     zone = connection.timezone
 
     def aware(value, expression, connection):
+        if value is None:
+            return None
         if value.__class__ is datetime.datetime and value.tzinfo is None:
             return value.replace(tzinfo=zone)  # what `make_aware(value, zone)` returns
         return convert(value, expression, connection)
