@@ -179,10 +179,29 @@ def urgency_words(text: str) -> tuple[str, ...]:
     """The urgency keywords in `text`, each once, in order of first appearance, lower case."""
     found: dict[str, None] = {}
     for token in _WORD.findall(_fold(text)):
-        match = _ANY_KEYWORD.fullmatch(token)
-        if match is not None:
-            found.setdefault(_WORDS_BY_GROUP[match.lastgroup])
+        word = _keyword_of(token)
+        if word is not None:
+            found.setdefault(word)
     return tuple(found)
+
+
+# Token → its keyword or None. The same few thousand words make up most texts, so a bulk
+# import rescoring thousands of cases matches each one once, not once per occurrence.
+_KEYWORD_OF_TOKEN: dict[str, str | None] = {}
+_MAX_REMEMBERED_TOKENS = 50_000
+
+
+def _keyword_of(token: str) -> str | None:
+    try:
+        return _KEYWORD_OF_TOKEN[token]
+    except KeyError:
+        pass
+    match = _ANY_KEYWORD.fullmatch(token)
+    word = _WORDS_BY_GROUP[match.lastgroup] if match is not None else None
+    if len(_KEYWORD_OF_TOKEN) >= _MAX_REMEMBERED_TOKENS:
+        _KEYWORD_OF_TOKEN.clear()
+    _KEYWORD_OF_TOKEN[token] = word
+    return word
 
 
 def level_for(value: int) -> str:
@@ -218,6 +237,8 @@ def _word_points(count: int) -> float:
 
 def _fold(text: str) -> str:
     # NFC first: text pasted from macOS often spells "ü" as "u" plus a combining diaeresis.
+    if text.isascii():
+        return text.lower()  # already NFC, and nothing to translate
     return unicodedata.normalize("NFC", text).lower().translate(_UMLAUT)
 
 
