@@ -9,6 +9,7 @@ borrows a thread an earlier request used, with its open connection; requests ser
 same time still each have a thread of their own, as before.
 """
 
+import inspect
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import ThreadSensitiveContext
@@ -20,7 +21,12 @@ IDLE_THREADS = 8
 
 
 class ReusedThreadsASGIHandler(ASGIHandler):
-    """`ASGIHandler` with a pool of single-thread executors instead of one per request."""
+    """`ASGIHandler` with a pool of single-thread executors instead of one per request.
+
+    A view still running when its client went away keeps its thread until it ends; a
+    request that borrows that thread meanwhile waits for it, one after the other on the
+    thread's connection, never at the same time.
+    """
 
     def __init__(self, idle_threads: int = IDLE_THREADS):
         super().__init__()
@@ -71,9 +77,12 @@ class ReusedThreadsASGIHandler(ASGIHandler):
         executor.shutdown(wait=False)
 
 
-def get_asgi_application() -> ReusedThreadsASGIHandler:
-    """`django.core.asgi.get_asgi_application` with the reused request threads."""
+def get_asgi_application() -> ASGIHandler:
+    """`django.core.asgi.get_asgi_application` with the reused request threads; Django's
+    own handler under an older asgiref, whose contexts cannot be given their executor."""
     import django
 
     django.setup(set_prefix=False)
+    if "executor" not in inspect.signature(ThreadSensitiveContext).parameters:
+        return ASGIHandler()
     return ReusedThreadsASGIHandler()
