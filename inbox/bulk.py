@@ -269,7 +269,9 @@ def plain_cursor(*, binary_arrays: bool = False) -> Iterator:
 
 
 @cache
-def _insert_shape(model: type[models.Model], vendor: str, ignore: bool) -> _Insert:
+def _insert_shape(
+    model: type[models.Model], vendor: str, ignore: bool, key: tuple[str, ...] = ()
+) -> _Insert:
     meta = model._meta
     fields = tuple(f for f in meta.concrete_fields if not f.primary_key)
     ops = connection.ops
@@ -282,22 +284,34 @@ def _insert_shape(model: type[models.Model], vendor: str, ignore: bool) -> _Inse
     if ignore:
         # SQLite says it in the head ("INSERT OR IGNORE"), PostgreSQL in the tail.
         tail = ops.on_conflict_suffix_sql(fields, conflict, (), ())
+        if key and can_return:
+            # The rows inserted come back (the skipped ones do not), named by their key.
+            names = (meta.pk.column, *(meta.get_field(name).column for name in key))
+            tail = f"{tail} RETURNING {', '.join(map(ops.quote_name, names))}".strip()
     else:
         tail = f"RETURNING {ops.quote_name(meta.pk.column)}" if can_return else ""
     return _Insert(fields, head, tail, _unnest(fields), one_by_one=not ignore and not can_return)
 
 
-def insert_rows(objects: Sequence[models.Model], *, ignore_conflicts: bool = False) -> None:
+def insert_rows(
+    objects: Sequence[models.Model], *, ignore_conflicts: bool = False, key: Sequence[str] = ()
+) -> None:
     """INSERT new instances of one model; each gets its primary key, as after `save()`.
 
     Fields with `auto_now` / `auto_now_add` get the current time, like `save()` gives them.
     With `ignore_conflicts`, rows that break a unique constraint are skipped and no
-    instance gets its key (the caller reads back what it needs).
+    instance gets its key (the caller reads back what it needs); unless `key` names the
+    fields of that constraint (unique among `objects`): then, where the database can say
+    which rows it inserted (PostgreSQL, SQLite 3.35+), those instances get their key and
+    are saved, and only the skipped ones stay unsaved.
     """
     if not objects:
         return
     meta = type(objects[0])._meta
-    shape = _insert_shape(type(objects[0]), connection.vendor, ignore_conflicts)
+    key = tuple(key) if ignore_conflicts else ()
+    shape = _insert_shape(type(objects[0]), connection.vendor, ignore_conflicts, key)
+    if key and "RETURNING" not in shape.tail:
+        key = ()  # the database cannot tell: every instance stays unsaved
     now = timezone.now()
     for field in shape.fields:
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
@@ -305,9 +319,12 @@ def insert_rows(objects: Sequence[models.Model], *, ignore_conflicts: bool = Fal
                 setattr(obj, field.attname, now)
     columns = _columns(objects, shape.fields)
     done = 0
+    inserted: dict[tuple, Any] = {}
     with plain_cursor(binary_arrays=bool(shape.unnest)) as cursor:
         for count, sql, params in shape.statements(columns):
             cursor.execute(sql, params)
+            if key:
+                inserted.update((tuple(row[1:]), row[0]) for row in cursor.fetchall())
             if not ignore_conflicts:
                 if shape.one_by_one:
                     ids = [connection.ops.last_insert_id(cursor, meta.db_table, meta.pk.column)]
@@ -320,6 +337,14 @@ def insert_rows(objects: Sequence[models.Model], *, ignore_conflicts: bool = Fal
         for obj in objects:
             obj._state.adding = False
             obj._state.db = connection.alias
+    elif key:
+        names = [meta.get_field(name).attname for name in key]
+        for obj in objects:
+            pk = inserted.get(tuple(obj.__dict__[name] for name in names))
+            if pk is not None:
+                obj.pk = pk
+                obj._state.adding = False
+                obj._state.db = connection.alias
 
 
 def update_rows(objects: Iterable[models.Model], fields: Sequence[str]) -> int:

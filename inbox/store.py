@@ -40,8 +40,14 @@ def upsert_contacts(people: Iterable[tuple[str, Person]]) -> dict[tuple[str, str
     found = _fetch_contacts(wanted)
     missing = [key for key in wanted if key not in found]
     if missing:
-        insert_rows([_new_contact(key, wanted[key]) for key in missing], ignore_conflicts=True)
-        found.update(_fetch_contacts({key: wanted[key] for key in missing}))
+        new = [_new_contact(key, wanted[key]) for key in missing]
+        insert_rows(new, ignore_conflicts=True, key=("channel", "external_id"))
+        found.update(((c.channel, c.external_id), c) for c in new if c.pk is not None)
+        # Read back only what a concurrent delivery stored first (or all, where the
+        # database cannot say which rows it inserted).
+        raced = {key: wanted[key] for key in missing if key not in found}
+        if raced:
+            found.update(_fetch_contacts(raced))
     changed = []
     for key, contact in found.items():
         person = wanted[key]
