@@ -7,6 +7,7 @@ import threading
 
 import pytest
 from django.core.handlers.asgi import ASGIHandler
+from django.db import connections
 from django.db.backends.signals import connection_created
 from django.test import Client
 
@@ -67,7 +68,10 @@ async def call(app, path: str, query: str = "", cookie: bytes = b"") -> tuple[in
     return start["status"], headers, b"".join(m.get("body", b"") for m in sent[1:])
 
 
-def test_sequential_requests_share_one_database_connection(handler):
+def test_sequential_requests_share_one_database_connection(handler, monkeypatch):
+    # Kept connections are the setting's business: CONN_MAX_AGE=0 closes each at the end
+    # of its request, whichever thread it belongs to.
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 60)
     cookie = session_of(make_user("sue", "supervisor"))
     opened = []
 
