@@ -14,7 +14,7 @@ from django.utils import timezone
 from caremgr.fast_values import values_rows
 from cases import presence
 from cases.api import rows
-from cases.api.filters import CaseFilter
+from cases.api.filters import SENTIMENTS, CaseFilter
 from cases.models import (
     OPEN_STATUSES,
     CannedReply,
@@ -41,7 +41,6 @@ SORTS = {
     "updated": ("-updated_at",),
 }
 SORT_LABELS = {"priority": "Priority", "sla_due": "SLA due", "updated": "Last update"}
-SENTIMENTS = [(value, value) for value in ("negative", "neutral", "positive")]
 PAGE = 100
 
 
