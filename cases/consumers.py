@@ -100,10 +100,13 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
 
     async def disconnect(self, code):
-        for case_id in list(getattr(self, "viewing", ())):
-            self._share_presence(case_id, "left")
-        if pending := getattr(self, "presence_pending", None):
+        # A viewing or typing update still on its way is moot once the socket has gone.
+        if pending := list(getattr(self, "presence_pending", ())):
+            for task in pending:
+                task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        for case_id in list(getattr(self, "viewing", ())):
+            await self._presence_in_turn(case_id, "left")
         for group in getattr(self, "joined", ()):
             await self.channel_layer.group_discard(group, self.channel_name)
 
