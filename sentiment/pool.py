@@ -33,6 +33,10 @@ T = TypeVar("T")
 # Batches in flight beyond the one being filed: enough to keep every worker busy while the
 # caller files one, few enough that a slow caller does not pile up parsed batches.
 AHEAD_PER_WORKER = 1
+# The workers score at a lower priority: with one per core beside the process that files,
+# there are more busy processes than cores, and the filing (the import's bound) and a
+# server on the same machine should keep theirs.
+WORKER_NICENESS = 10
 
 
 def default_workers() -> int:
@@ -64,7 +68,12 @@ def _score(texts: Sequence[str]) -> list[tuple[str, float, float, str]]:
 
 def _pool(workers: int) -> ProcessPoolExecutor:
     warm_up()  # here, once: the workers inherit it
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=os.nice,
+        initargs=(WORKER_NICENESS,),
+    )
 
 
 def _split(texts: list[str], parts: int) -> list[list[str]]:

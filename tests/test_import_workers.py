@@ -87,3 +87,18 @@ def test_workers_must_be_at_least_one(tmp_path):
     path = head_of(shared_data("twcs", "twcs_head5000.csv"), tmp_path / "head.csv", 5)
     with pytest.raises(CommandError, match="--workers must be at least 1"):
         run_import(path, "acme", workers=0)
+
+
+def test_scoring_workers_yield_the_cpu_to_the_filing_and_the_server():
+    """The workers score at a lower priority than the process that files (and than a server
+    on the same machine), so an import does not take the cores from them."""
+    import os
+
+    from sentiment.pool import WORKER_NICENESS, _pool
+
+    pool = _pool(2)
+    try:
+        worker_niceness = {pool.submit(os.nice, 0).result() for _ in range(4)}
+    finally:
+        pool.shutdown()
+    assert worker_niceness == {min(19, os.nice(0) + WORKER_NICENESS)}
