@@ -14,7 +14,7 @@ from django.utils import timezone
 from caremgr.fast_values import values_rows
 from cases import presence
 from cases.api import rows
-from cases.api.filters import SENTIMENTS, CaseFilter
+from cases.api.filters import SENTIMENTS, CaseFilter, names_a_filter
 from cases.models import (
     OPEN_STATUSES,
     CannedReply,
@@ -84,8 +84,7 @@ def inbox(request):
         view = "teams"
     sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "priority"
     cases = inbox_cases(request, view)
-    if CaseFilter.base_filters.keys() & request.GET.keys():
-        # Without a filter named the filter set would only build and check an empty form.
+    if names_a_filter(CaseFilter, request.GET):
         cases = CaseFilter(request.GET, queryset=cases, request=request).qs
     page = cases.order_by(*SORTS[sort], "-id").values(*rows.COLUMNS)[:PAGE]
     chosen = request.GET

@@ -39,13 +39,18 @@ class MomentFilter(django_filters.IsoDateTimeFilter):
         return super().filter(qs, value)
 
 
+def names_a_filter(filterset_class, params) -> bool:
+    """Whether the query names one of the filter set's filters: without one the filter set
+    would build and validate an empty form (about 2 ms) to change nothing."""
+    return bool(filterset_class.base_filters.keys() & params.keys())
+
+
 class NamedFilterBackend(DjangoFilterBackend):
-    """Filters only when the query names a filter: without one the filter set would build
-    and validate an empty form on every request (about 2 ms) to change nothing."""
+    """Filters only when the query names a filter (`names_a_filter`)."""
 
     def filter_queryset(self, request, queryset, view):
         filterset_class = self.get_filterset_class(view, queryset)
-        if filterset_class and filterset_class.base_filters.keys() & request.query_params.keys():
+        if filterset_class and names_a_filter(filterset_class, request.query_params):
             return super().filter_queryset(request, queryset, view)
         return queryset
 
