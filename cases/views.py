@@ -3,6 +3,8 @@
 Actions on the pages go through the JSON API, so pages and API share every operation.
 """
 
+from functools import cache
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -59,8 +61,15 @@ def _require_role(request):
         raise PermissionDenied("you need an agent, supervisor or admin role")
 
 
+@cache
+def _rows_query():
+    """The rows' columns and joins, named once: that took half the time of building the
+    page's query. Each request filters a copy."""
+    return Case.objects.values(*rows.COLUMNS)
+
+
 def inbox_cases(request, view: str):
-    cases = Case.objects.for_user(request.user)
+    cases = _rows_query().all().for_user(request.user)
     if view == "mine":
         cases = cases.filter(assignee=request.user, status__in=OPEN_STATUSES)
     elif view == "unassigned":
@@ -86,7 +95,7 @@ def inbox(request):
     cases = inbox_cases(request, view)
     if names_a_filter(CaseFilter, request.GET):
         cases = CaseFilter(request.GET, queryset=cases, request=request).qs
-    page = cases.order_by(*SORTS[sort], "-id").values(*rows.COLUMNS)[:PAGE]
+    page = cases.order_by(*SORTS[sort], "-id")[:PAGE]
     chosen = request.GET
     return render(
         request,
