@@ -5,6 +5,7 @@ drains the outbox, so nothing needs a second terminal. The scale-out path runs d
 uvicorn) processes, Celery workers and Celery beat instead.
 """
 
+import gc
 import logging
 import threading
 import time
@@ -14,6 +15,8 @@ from asgiref.sync import AsyncSingleThreadContext
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
+from django.urls import get_resolver
+from django.utils.module_loading import import_string
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,16 @@ def background_loop(
             finally:
                 close_old_connections()
             stop.wait(interval)
+
+
+def load_before_serving() -> None:
+    """Load the application, its URLs and views before the first request, and leave what is
+    loaded out of the collector's full passes: it lasts as long as the process, and walking
+    it again (over 100,000 objects) made the request that set off a pass tens of
+    milliseconds slower."""
+    import_string(settings.ASGI_APPLICATION)
+    get_resolver().url_patterns  # noqa: B018 -- imports every view
+    gc.freeze()
 
 
 def start_beside_server(
@@ -95,6 +108,7 @@ class Command(BaseCommand):
     def handle(self, *args, host: str, port: int, interval: float, no_background: bool, **opts):
         from daphne.cli import CommandLineInterface
 
+        load_before_serving()
         stop = threading.Event()
         start_beside_server(stop, background=not no_background, interval=interval)
         self.stdout.write(f"caremgr on http://{host}:{port}/  (Ctrl-C stops)")
