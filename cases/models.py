@@ -170,19 +170,30 @@ class CaseQuerySet(models.QuerySet):
 
 
 class Case(models.Model):
-    account = models.ForeignKey("inbox.Account", on_delete=models.PROTECT, related_name="cases")
-    contact = models.ForeignKey("inbox.Contact", on_delete=models.PROTECT, related_name="cases")
+    # A foreign key that leads a composite index below has no index of its own, and one that
+    # is mostly empty indexes only the rows that have it: every index costs each write.
+    account = models.ForeignKey(
+        "inbox.Account", on_delete=models.PROTECT, related_name="cases", db_index=False
+    )
+    contact = models.ForeignKey(
+        "inbox.Contact", on_delete=models.PROTECT, related_name="cases", db_index=False
+    )
     channel = models.CharField(max_length=16, choices=Channel.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
-    tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="cases")
+    tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="cases", db_index=False)
     team = models.ForeignKey(
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
     )
     assignee = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_cases"
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_cases",
+        db_index=False,
     )
     previous_assignee = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     priority = models.CharField(max_length=2, choices=Priority.choices, default=Priority.P3)
     priority_score = models.PositiveSmallIntegerField(default=0)
@@ -242,7 +253,12 @@ class Case(models.Model):
     resolution_breached = models.BooleanField(default=False)
     is_escalated = models.BooleanField(default=False)
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_cases"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_cases",
+        db_index=False,
     )
 
     objects = CaseQuerySet.as_manager()
@@ -274,6 +290,14 @@ class Case(models.Model):
             models.Index(fields=["account", "created_at"], name="case_account_period"),
             models.Index(fields=["created_at"], name="case_period"),
             models.Index(fields=["sentiment", "-updated_at"], name="case_sentiment"),
+            models.Index(
+                fields=["previous_assignee"],
+                condition=Q(previous_assignee__isnull=False),
+                name="case_previous_assignee",
+            ),
+            models.Index(
+                fields=["merged_into"], condition=Q(merged_into__isnull=False), name="case_merged"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -299,10 +323,12 @@ class CaseEvent(models.Model):
     last id it saw.
     """
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="events", db_index=False
+    )  # event_case_timeline leads with it
     kind = models.CharField(max_length=32)
     actor = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     at = models.DateTimeField()
     message = models.ForeignKey(
@@ -319,6 +345,7 @@ class CaseEvent(models.Model):
         indexes = [
             models.Index(fields=["case", "at"], name="event_case_timeline"),
             models.Index(fields=["kind", "at"], name="event_kind_period"),
+            models.Index(fields=["actor"], condition=Q(actor__isnull=False), name="event_actor"),
         ]
 
     def __str__(self) -> str:

@@ -102,6 +102,7 @@ class Contact(models.Model):
         on_delete=models.SET_NULL,
         related_name="owned_contacts",
         help_text="Dedicated customer success manager (high-touch).",
+        db_index=False,  # few contacts have one: indexed where set, below
     )
     lifecycle_stage = models.CharField(
         max_length=16, choices=LifecycleStage.choices, default=LifecycleStage.AWARENESS
@@ -116,7 +117,12 @@ class Contact(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["channel", "external_id"], name="contact_identity")
         ]
-        indexes = [models.Index(fields=["handle"], name="contact_handle")]
+        indexes = [
+            models.Index(fields=["handle"], name="contact_handle"),
+            models.Index(
+                fields=["owner"], condition=Q(owner__isnull=False), name="contact_owner"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"@{self.handle or self.external_id} ({self.channel})"
@@ -146,13 +152,30 @@ class SendStatus(models.TextChoices):
 class Message(models.Model):
     """One message in or out, with the platform's own timestamp and its sentiment."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="messages")
-    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="messages")
+    # Every index is paid for on each of the many messages written: a foreign key that leads
+    # a composite index below has no index of its own, and one that is mostly empty indexes
+    # only the rows that have it (`WHERE … IS NOT NULL`).
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
+    contact = models.ForeignKey(
+        Contact, on_delete=models.PROTECT, related_name="messages", db_index=False
+    )
     case = models.ForeignKey(
-        "cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+        "cases.Case",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+        db_index=False,
     )
     delivery = models.ForeignKey(
-        "inbox.Delivery", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "inbox.Delivery",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     # Null until an outbound reply has been accepted by the platform.
     external_id = models.CharField(max_length=191, null=True, blank=True)
@@ -182,6 +205,7 @@ class Message(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="sent_messages",
+        db_index=False,
     )
     send_attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -201,6 +225,12 @@ class Message(models.Model):
             models.Index(fields=["case", "created_at"], name="message_case_timeline"),
             models.Index(fields=["account", "conversation_id"], name="message_conversation"),
             models.Index(fields=["contact", "created_at"], name="message_contact_history"),
+            models.Index(
+                fields=["delivery"], condition=Q(delivery__isnull=False), name="message_delivery"
+            ),
+            models.Index(
+                fields=["sent_by"], condition=Q(sent_by__isnull=False), name="message_sent_by"
+            ),
             models.Index(
                 fields=["next_attempt_at"],
                 condition=Q(status__in=["queued", "sending"]),
