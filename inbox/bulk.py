@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache, lru_cache
-from itertools import chain
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -180,18 +179,29 @@ class _Insert:
                 chunk = [column[start : start + MAX_ARRAY_ROWS] for column in columns]
                 yield len(chunk[0]), f"{self.head} {self.unnest} {self.tail}", chunk
             return
-        per_statement = 1 if self.one_by_one else MAX_PARAMETERS // len(self.fields)
+        width = len(columns)
+        per_statement = 1 if self.one_by_one else MAX_PARAMETERS // width
         for start in range(0, count, per_statement):
-            rows = list(
-                zip(*(column[start : start + per_statement] for column in columns), strict=True)
-            )
-            yield len(rows), self.values_sql(len(rows)), list(chain.from_iterable(rows))
+            rows = min(per_statement, count - start)
+            # Row by row, flat: each column's values dealt into every width-th place (a
+            # column of another length fails here, as a short row would).
+            parameters = [None] * (rows * width)
+            for index, column in enumerate(columns):
+                parameters[index::width] = column[start : start + rows] if rows < count else column
+            yield rows, self.values_sql(rows), parameters
 
     @lru_cache(maxsize=64)  # noqa: B019 - shapes live as long as the process, cached
     def values_sql(self, rows: int) -> str:
         """The statement for `rows` rows: built once per size (the same text again lets
         the SQLite cursor reuse its converted placeholders)."""
-        one = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
+        sql = self._values(rows, "%s")
+        if connection.vendor == "sqlite":
+            # Its placeholders converted already: no scan of thousands of them per batch.
+            _QMARK_QUERIES[sql] = self._values(rows, "?")
+        return sql
+
+    def _values(self, rows: int, placeholder: str) -> str:
+        one = "(" + ", ".join([placeholder] * len(self.fields)) + ")"
         return f"{self.head} VALUES {', '.join([one] * rows)} {self.tail}"
 
 

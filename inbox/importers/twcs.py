@@ -43,6 +43,10 @@ def parse_time(value: str) -> datetime:
     try:
         _, month, day, clock, offset, year = value.split()
         hour, minute, second = clock.split(":")
+        if offset == "+0000":  # what Twitter writes: already UTC
+            return datetime(
+                int(year), MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=UTC
+            )
         if offset[0] not in "+-" or len(offset) != 5:
             raise ValueError(offset)
         shift = timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5]))
