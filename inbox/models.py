@@ -119,9 +119,7 @@ class Contact(models.Model):
         ]
         indexes = [
             models.Index(fields=["handle"], name="contact_handle"),
-            models.Index(
-                fields=["owner"], condition=Q(owner__isnull=False), name="contact_owner"
-            ),
+            models.Index(fields=["owner"], condition=Q(owner__isnull=False), name="contact_owner"),
         ]
 
     def __str__(self) -> str:
