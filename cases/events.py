@@ -100,17 +100,19 @@ def publish(groups: list[str], payload: dict) -> None:
 
 
 def case_row(case) -> dict:
-    from cases.api.serializers import CaseSerializer
+    """The case's list row, as the list API writes it."""
+    from cases.api import rows
 
-    return CaseSerializer(case).data
+    return rows.case_rows([rows.instance_values(case)])[0]
 
 
 def case_rows(cases) -> dict[int, dict]:
-    """List rows of many cases; one serializer serves them all (building one is the cost)."""
-    from cases.api.serializers import CaseSerializer
+    """List rows of many cases, by id."""
+    from cases.api import rows
 
     cases = list(cases)
-    return {c.pk: row for c, row in zip(cases, CaseSerializer(cases, many=True).data, strict=True)}
+    built = rows.case_rows([rows.instance_values(case) for case in cases])
+    return {case.pk: row for case, row in zip(cases, built, strict=True)}
 
 
 def message_data(messages) -> dict[int, dict]:

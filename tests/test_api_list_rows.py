@@ -128,3 +128,21 @@ def test_json_data_writes_what_json_script_writes():
     value = [{"text": HOSTILE, "n": 1.5, "none": None, "at": timezone.now()}]
     assert json_data(value, "x") == json_script(value, "x")
     assert "</script><script>" not in json_data(value, "x")
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/St_Johns"])
+def test_live_events_carry_the_serializers_rows_built_from_the_cases_at_hand(world, zone):
+    from cases import events
+
+    with timezone.override(zone):
+        cases = list(Case.objects.order_by("pk"))
+        expected = serialized(cases)
+        assert list(events.case_rows(cases).values()) == expected
+        assert [events.case_row(case) for case in cases] == expected
+        # Bare instances, freshly built values included, read their relations as needed.
+        fresh = Case.objects.get(pk=cases[0].pk)
+        fresh.updated_at = timezone.now()
+        assert events.case_row(fresh) == CaseSerializer(fresh).data
+        assert JSONRenderer().render(events.case_row(fresh)) == JSONRenderer().render(
+            CaseSerializer(fresh).data
+        )
