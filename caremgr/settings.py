@@ -169,6 +169,9 @@ CAREMGR_INTAKE_BATCH = env_int("CAREMGR_INTAKE_BATCH", 100)
 CAREMGR_DELIVERY_HANDLER = "cases.intake.process_delivery"
 # ...and a batch of parsed messages (bulk import) to this one.
 CAREMGR_BATCH_HANDLER = "cases.intake.intake_messages"
+# ...with what an import's scoring workers also work out for each text (urgency words), and
+# where the filing finds it.
+CAREMGR_IMPORT_TEXT_AHEAD = ("cases.priority.urgency_words", "cases.priority.words_found_ahead")
 # ...and many stored deliveries at once (a worker draining the intake queue) to this one.
 CAREMGR_DELIVERIES_HANDLER = "cases.intake_batch.process_deliveries"
 # ...and the outbox reports a reply's sending status (sent, failed) to this one.

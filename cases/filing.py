@@ -17,6 +17,7 @@ from datetime import datetime
 from cases import sla
 from cases.case_state import DERIVED_FIELDS, apply_message, pending_responses, write_responses
 from cases.models import Case, CaseEvent, Status, Team, Tier
+from cases.priority import urgency_words_of
 from cases.routing import active_rules, decide
 from cases.scoring import rescore
 from cases.threading import JOIN, NEW, REOPEN, CaseFinder, Placement
@@ -157,7 +158,9 @@ class Filer:
             if not texts:
                 continue  # only our replies arrived: the customer said nothing new to weigh
             before = case.priority
-            if rescore(case, text=" ".join(texts[-3:]), now=self.now):
+            recent = texts[-3:]
+            words = urgency_words_of(recent)
+            if rescore(case, text=" ".join(recent), now=self.now, words=words):
                 self.events.append(
                     event(
                         case,

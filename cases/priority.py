@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 PRIORITY_LEVELS = ("P1", "P2", "P3", "P4")
@@ -113,6 +114,7 @@ class PriorityInputs:
     polarity: float = 0.0  # sentiment of the case now, -1..1
     trend: float = 0.0  # latest minus earlier polarity within the case; negative = worse
     text: str = ""  # recent inbound text, scanned for urgency words
+    words: tuple[str, ...] | None = None  # the urgency words of `text`, when found already
     followers: int = 0
     is_public: bool = False
     tier: str = "mid"  # "tech" | "low" | "mid" | "high"
@@ -142,7 +144,7 @@ def score(inputs: PriorityInputs) -> Score:
     """Score a case from plain values, and say which factors made the score."""
     polarity = _finite(inputs.polarity)
     worsening = max(0.0, -_finite(inputs.trend))
-    words = urgency_words(inputs.text)
+    words = urgency_words(inputs.text) if inputs.words is None else inputs.words
     followers = max(0, inputs.followers)
     repeats = max(0, inputs.repeat_contacts)
     waited = max(0.0, _finite(inputs.waiting_seconds))
@@ -182,6 +184,29 @@ def urgency_words(text: str) -> tuple[str, ...]:
         word = _keyword_of(token)
         if word is not None:
             found.setdefault(word)
+    return tuple(found)
+
+
+# Text → its urgency words, for texts whose words were found ahead (an import's scoring
+# workers find them beside the sentiment); bounded like the token memo below.
+_WORDS_OF_TEXT: dict[str, tuple[str, ...]] = {}
+
+
+def words_found_ahead(texts: Sequence[str], words: Sequence[tuple[str, ...]]) -> None:
+    """Remember each text's urgency words, found by `urgency_words` elsewhere."""
+    if len(_WORDS_OF_TEXT) + len(texts) > _MAX_REMEMBERED_TOKENS:
+        _WORDS_OF_TEXT.clear()
+    _WORDS_OF_TEXT.update(zip(texts, words, strict=True))
+
+
+def urgency_words_of(texts: Sequence[str]) -> tuple[str, ...]:
+    """`urgency_words(" ".join(texts))`, from each text's own words where they are known:
+    a word never spans two texts joined by a space, so the words of the whole are each
+    text's words in turn, each kept once."""
+    found: dict[str, None] = {}
+    for text in texts:
+        words = _WORDS_OF_TEXT.get(text)
+        found.update(dict.fromkeys(urgency_words(text) if words is None else words))
     return tuple(found)
 
 

@@ -60,3 +60,11 @@ def batch_handler():
     -> result` with `.new` (stored messages) and `.duplicates`; runs inside the caller's
     transaction. `sentiments` are the messages' scores when the caller computed them ahead."""
     return import_string(settings.CAREMGR_BATCH_HANDLER)
+
+
+@cache
+def import_text_ahead():
+    """`(work_out, found)`: `work_out(text)` runs in an import's scoring workers beside the
+    sentiment; `found(texts, results)` hands its results over before the batch is filed."""
+    work_out, found = settings.CAREMGR_IMPORT_TEXT_AHEAD
+    return import_string(work_out), import_string(found)

@@ -29,6 +29,7 @@ from .analyzer import Sentiment, analyze
 __all__ = ["default_workers", "scored_batches"]
 
 T = TypeVar("T")
+A = TypeVar("A")
 
 # Batches in flight beyond the one being filed: enough to keep every worker busy while the
 # caller files one, few enough that a slow caller does not pile up parsed batches.
@@ -58,12 +59,10 @@ def warm_up() -> None:
         analyze(text)
 
 
-def _score(texts: Sequence[str]) -> list[tuple[str, float, float, str]]:
+def _score(texts: Sequence[str], also: Callable[[str], A] | None) -> list[tuple]:
     # Plain tuples: cheaper to send back between processes than the dataclass.
-    return [
-        (mood.label, mood.polarity, mood.subjectivity, mood.language)
-        for mood in map(analyze, texts)
-    ]
+    moods = [(m.label, m.polarity, m.subjectivity, m.language) for m in map(analyze, texts)]
+    return list(zip(moods, map(also, texts), strict=True)) if also else moods
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
@@ -82,9 +81,15 @@ def _split(texts: list[str], parts: int) -> list[list[str]]:
 
 
 def scored_batches(
-    batches: Iterable[list[T]], text: Callable[[T], str], *, workers: int
-) -> Iterator[tuple[list[T], list[Sentiment] | None]]:
-    """Each batch with the sentiment of each item's text, in order; with one worker, None.
+    batches: Iterable[list[T]],
+    text: Callable[[T], str],
+    *,
+    workers: int,
+    also: Callable[[str], A] | None = None,
+) -> Iterator[tuple[list[T], list[Sentiment] | None, list[A] | None]]:
+    """Each batch with the sentiment of each item's text, in order, and what `also` (a
+    module-level function, sent to the workers by name) gives for each text; with one
+    worker, None for both.
 
     Each batch is split across the workers, so one batch is ready as soon as possible;
     the next batches are read while earlier ones are scored. An error reading a batch is
@@ -94,9 +99,9 @@ def scored_batches(
     if workers <= 1:
         # Nothing to overlap with: the caller scores what it keeps (a re-run keeps nothing).
         for batch in batches:
-            yield batch, None
+            yield batch, None, None
         return
-    pending: deque[tuple[list[T], list[Future]]] = deque()
+    pending: deque[tuple[list[T], list[Future], bool]] = deque()
     pool = _pool(workers)
     items = iter(batches)
     try:
@@ -112,7 +117,8 @@ def scored_batches(
                     yield _collect(*pending.popleft())
                 raise
             parts = _split([text(item) for item in batch], workers)
-            pending.append((batch, [pool.submit(_score, part) for part in parts]))
+            futures = [pool.submit(_score, part, also) for part in parts]
+            pending.append((batch, futures, also is not None))
             if len(pending) > AHEAD_PER_WORKER * workers:
                 yield _collect(*pending.popleft())
         while pending:
@@ -121,5 +127,10 @@ def scored_batches(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _collect(batch: list[T], futures: list[Future]) -> tuple[list[T], list[Sentiment]]:
-    return batch, [Sentiment(*row) for future in futures for row in future.result()]
+def _collect(
+    batch: list[T], futures: list[Future], with_also: bool
+) -> tuple[list[T], list[Sentiment], list | None]:
+    rows = [row for future in futures for row in future.result()]
+    if not with_also:
+        return batch, [Sentiment(*row) for row in rows], None
+    return batch, [Sentiment(*mood) for mood, _ in rows], [extra for _, extra in rows]

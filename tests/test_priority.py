@@ -309,3 +309,22 @@ def test_raise_level_never_lowers_and_meets_the_floor(level, floor):
     assert raised in (level, floor)
     if floor:
         assert urgency(raised) <= urgency(floor)
+
+
+# Pieces of text: letters, umlauts (precomposed and combining), punctuation, urgency words.
+PIECES = [*"abcdeklnorsuwyzäöüß ÄÖÜ!?.,@#'-\u0308\u00a0", "urgent", "kündigen", "refund"]
+PIECES += ["lawyer", "sofort", "delayed", "Ku\u0308ndigen"]
+
+
+@given(
+    st.lists(st.lists(st.sampled_from(PIECES), max_size=12).map("".join), max_size=4),
+    st.lists(st.booleans(), max_size=4),
+)
+def test_urgency_words_found_text_by_text_are_those_of_the_texts_joined(texts, known):
+    """A case is rescored from its last texts joined; the words an import's workers found for
+    each text, put together, must be exactly the words of the joined text."""
+    from cases.priority import urgency_words_of, words_found_ahead
+
+    ahead = [text for text, is_known in zip(texts, known, strict=False) if is_known]
+    words_found_ahead(ahead, [urgency_words(text) for text in ahead])
+    assert urgency_words_of(texts) == urgency_words(" ".join(texts))

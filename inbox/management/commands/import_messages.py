@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from tqdm import tqdm
 
-from inbox.handoff import batch_handler
+from inbox.handoff import batch_handler, import_text_ahead
 from inbox.importers import FORMATS, ImportFileError, Tally, estimate_records
 from inbox.models import Account
 from sentiment.pool import default_workers, scored_batches
@@ -81,6 +81,7 @@ class Command(BaseCommand):
         tally = Tally()
         new = known = 0
         handler = batch_handler()
+        work_out, found = import_text_ahead()
         batches = fmt.read(
             path,
             batch_size=options["batch_size"],
@@ -104,9 +105,14 @@ class Command(BaseCommand):
         try:
             with progress:
                 scored = scored_batches(
-                    batches, lambda message: message.text, workers=options["workers"]
+                    batches,
+                    lambda message: message.text,
+                    workers=options["workers"],
+                    also=work_out,
                 )
-                for batch, sentiments in scored:
+                for batch, sentiments, ahead in scored:
+                    if ahead is not None:
+                        found([message.text for message in batch], ahead)
                     with transaction.atomic():
                         commit_without_flush()
                         result = handler(account, batch, live=False, sentiments=sentiments)
