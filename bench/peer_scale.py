@@ -30,7 +30,7 @@ import psycopg
 import redis
 from peer_helpdesk import Side, get_all, in_process, list_rows, ms, print_table
 from webhook_bench import percentile
-from webhook_load import cpu_seconds, stop, wrk_command, wrk_figures
+from webhook_load import cpu_seconds, needs_wrk, stop, wrk_command, wrk_figures
 
 ROOT = Path(__file__).resolve().parents[1]
 UVICORN = ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]
@@ -178,6 +178,7 @@ def measure(side: Side, measured: list, warm: list, options, python, urls, workd
 
 
 def run(options, python: Path, sides: list[Side], measured: list, warm: list, urls) -> dict:
+    needs_wrk()
     workdir = Path(options.workdir)
     results = {}
     for side in sides:

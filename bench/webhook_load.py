@@ -41,6 +41,12 @@ ROOT = Path(__file__).resolve().parents[1]
 LUA = Path(__file__).with_suffix(".lua")
 
 
+def needs_wrk() -> None:
+    """Stop with what to install when the load generator is missing."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("needs wrk: apt-get install -y wrk (Debian/Ubuntu)")
+
+
 def write_payloads(path: Path, prefix: str, count: int, twcs: list | None = None) -> None:
     """Unique signed generic deliveries (webhook_bench's), one customer in 997 writing each;
     with `twcs`, those customer tweets instead (ids prefixed, replies kept in their threads)."""
@@ -252,8 +258,7 @@ def main() -> None:
         "Redis), as bench/peer_scale.py does",
     )
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        raise SystemExit("needs wrk: apt-get install -y wrk (Debian/Ubuntu)")
+    needs_wrk()
     args.workdir = Path(tempfile.mkdtemp(prefix="caremgr-load-"))
 
     env = {
