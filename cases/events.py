@@ -7,9 +7,10 @@ change, so a browser that reconnects asks for what came after the last `seq` it 
 
 import logging
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+from caremgr.kept_loop import run_async
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class _Flush:
                     log.warning("live event to %s not sent", group, exc_info=True)
 
         try:
-            async_to_sync(send_all)()
+            run_async(send_all)
         except Exception:
             log.warning("live events not sent", exc_info=True)
 

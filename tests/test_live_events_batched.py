@@ -72,3 +72,31 @@ def test_a_flush_sends_through_the_batch_when_the_layer_has_it(needs_redis):
     flush()
     assert async_to_sync(received)(layer, channel, 2) == [1, 2]
     async_to_sync(layer.flush)()
+
+
+def test_a_worker_sends_each_flush_through_one_kept_loop(needs_redis, monkeypatch):
+    """In a Celery worker every flush used to start an event loop and a Redis connection."""
+    from asgiref.sync import async_to_sync
+
+    from caremgr import kept_loop
+    from cases import events
+
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)("team.5", channel)
+    monkeypatch.setattr(kept_loop, "_enabled", True)
+    loops = []
+    send_many = layer.group_send_many
+
+    async def noting_the_loop(frames):
+        loops.append(asyncio.get_running_loop())
+        await send_many(frames)
+
+    monkeypatch.setattr(layer, "group_send_many", noting_the_loop)
+    for n in (1, 2):
+        flush = events._Flush()
+        flush.frames.append(("team.5", frame(n)))
+        flush()
+    assert len(loops) == 2 and loops[0] is loops[1] and not loops[0].is_closed()
+    assert async_to_sync(received)(layer, channel, 2) == [1, 2]
+    kept_loop.run_async(layer.flush)  # on the loop that holds the connections
