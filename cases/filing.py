@@ -158,9 +158,7 @@ class Filer:
             if not texts:
                 continue  # only our replies arrived: the customer said nothing new to weigh
             before = case.priority
-            recent = texts[-3:]
-            words = urgency_words_of(recent)
-            if rescore(case, text=" ".join(recent), now=self.now, words=words):
+            if rescore(case, words=urgency_words_of(texts[-3:]), now=self.now):
                 self.events.append(
                     event(
                         case,

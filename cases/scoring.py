@@ -6,15 +6,14 @@ from cases.models import Case
 from cases.priority import PriorityInputs, score
 
 
-def rescore(case: Case, *, text: str, now: datetime, words: tuple[str, ...] | None = None) -> bool:
+def rescore(case: Case, *, words: tuple[str, ...], now: datetime) -> bool:
     """Update priority, score and reason from the case; True when the priority level moved.
-    `words`: the urgency words of `text`, when they are known already."""
+    `words`: the urgency words of the customer's recent texts (`urgency_words_of`)."""
     waiting = (now - case.awaiting_since).total_seconds() if case.awaiting_since else 0.0
     result = score(
         PriorityInputs(
             polarity=case.sentiment_polarity,
             trend=case.sentiment_trend,
-            text=text,
             words=words,
             followers=case.contact.followers,
             is_public=case.is_public,

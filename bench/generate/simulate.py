@@ -22,7 +22,7 @@ from cases.business_time import business_duration
 from cases.case_state import apply_message, pending_responses
 from cases.health import health_for
 from cases.models import Case, Status
-from cases.priority import PRIORITY_LEVELS
+from cases.priority import PRIORITY_LEVELS, urgency_words_of
 from cases.scoring import rescore
 from inbox.models import Contact
 
@@ -211,7 +211,7 @@ class Simulator:
             batch.messages.append(message.row())
             self.event(case, f"message.{direction}", at, message=message)
         # The intake scores a case when a customer's message is filed, and the score stays.
-        rescore(case, text=" ".join(inbound_texts[-3:]), now=last_inbound)
+        rescore(case, words=urgency_words_of(inbound_texts[-3:]), now=last_inbound)
         self.finish(case, direction, at)
         if case.priority != "P3":
             self.event(case, "priority", created, before="P3", after=case.priority, auto=True)
