@@ -66,7 +66,7 @@ def _catchup(user, since: int) -> dict:
         .filter(pk__in=list(latest)[:CATCHUP_LIMIT])
         .select_related("account", "contact", "assignee")
     )
-    rows = [events.case_row(case) for case in cases]
+    rows = list(events.case_rows(cases).values())
     return {"type": "catchup", "seq": newest, "rows": rows}
 
 

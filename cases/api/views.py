@@ -10,7 +10,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
-from cases import actions, knowledge
+from cases import actions, events, knowledge
 from cases.api import rows
 from cases.api import serializers as s
 from cases.api.filters import CaseFilter, MessageFilter, NamedFilterBackend
@@ -51,8 +51,9 @@ def visible_cases(user):
 def case_row(case: Case) -> dict:
     """The row of a case a user just acted on; it may have left their view meanwhile (an
     agent handing their own case of another team to a member of that team)."""
-    case = Case.objects.select_related("account", "contact", "assignee").get(pk=case.pk)
-    return s.CaseSerializer(case).data
+    return events.case_row(
+        Case.objects.select_related("account", "contact", "assignee").get(pk=case.pk)
+    )
 
 
 def run(operation, *args, **kwargs):
