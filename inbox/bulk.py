@@ -109,7 +109,15 @@ def _columns(objects: Sequence[models.Model], fields: tuple[models.Field, ...]) 
     Values are read from the instances' own dictionaries: a foreign key's `…_id` and `pk`
     go through descriptors otherwise, which costs more than the rest of this.
     """
-    preparers = {index: _preparer(kind, field) for index, kind, field in _kinds(fields)}
+    kinds = _kinds(fields)
+    preparers = {index: _preparer(kind, field) for index, kind, field in kinds}
+    moments = {index for index, kind, _ in kinds if kind == DATETIME}
+    # A moment is often the same object in several columns and rows (a case's creation is
+    # also its last message and its clocks' start; `auto_now` is one value for all rows):
+    # each object is written as text once. Keyed by identity: every object read stays
+    # referenced (`read`) until the end, so no identity is reused meanwhile.
+    texts: dict[int, Any] = {}
+    read = []
     states = [obj.__dict__ for obj in objects]
     columns = []
     for index, field in enumerate(fields):
@@ -119,8 +127,25 @@ def _columns(objects: Sequence[models.Model], fields: tuple[models.Field, ...]) 
         except KeyError:  # a deferred field: the descriptor loads it
             values = [getattr(obj, name) for obj in objects]
         prepare = preparers.get(index)
-        columns.append(list(map(prepare, values)) if prepare else values)
+        if index in moments:
+            read.append(values)
+            columns.append(_once_each(values, prepare, texts))
+        else:
+            columns.append(list(map(prepare, values)) if prepare else values)
     return columns
+
+
+def _once_each(values: list, prepare: Prepare, done: dict[int, Any]) -> list:
+    """`prepare` of each value, computed once per object."""
+    prepared = []
+    append, get = prepared.append, done.get
+    for value in values:
+        key = id(value)
+        result = get(key, done)  # `done` itself: not prepared yet (None is a result)
+        if result is done:
+            result = done[key] = prepare(value)
+        append(result)
+    return prepared
 
 
 @cache

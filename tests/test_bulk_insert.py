@@ -1,13 +1,17 @@
 """Bulk inserts that skip rows a concurrent writer stored first still tell which are which."""
 
+from datetime import UTC, datetime, timedelta, timezone
 from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from inbox import store
 from inbox.bulk import insert_rows, new_instance
 from inbox.connectors.base import Person
-from inbox.models import Contact
+from inbox.models import Contact, Message
 
 pytestmark = pytest.mark.django_db
 
@@ -47,3 +51,52 @@ def test_a_contact_stored_by_a_concurrent_delivery_after_the_lookup_is_read_back
     }
     assert Contact.objects.count() == 2
     assert Contact.objects.get(external_id="u2").handle == "two"  # refreshed, as before
+
+
+MOMENTS = st.lists(
+    st.datetimes(
+        min_value=datetime(2000, 1, 1),
+        max_value=datetime(2099, 12, 31),
+        timezones=st.sampled_from(
+            [UTC, timezone(timedelta(hours=-3, minutes=-30)), ZoneInfo("Europe/Berlin")]
+        ),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(pool=MOMENTS, picks=st.lists(st.tuples(*[st.integers(0, 4)] * 3), min_size=1, max_size=12))
+def test_moments_shared_between_rows_and_columns_are_stored_as_each_says(account, pool, picks):
+    """The same moment object in several rows and columns, equal moments in other zones,
+    and empty ones: every row reads back the moments it was given."""
+    pool = [*pool, None]  # next_attempt_at may be empty; the others pick a moment
+    someone, _ = Contact.objects.get_or_create(channel="x", external_id="someone")
+    rows = [
+        new_instance(
+            Message,
+            {
+                "account_id": account.pk,
+                "contact_id": someone.pk,
+                "text": "hello",
+                "created_at": pool[a % (len(pool) - 1)],
+                "received_at": pool[b % (len(pool) - 1)],
+                "next_attempt_at": pool[c % len(pool)],
+            },
+        )
+        for a, b, c in picks
+    ]
+
+    insert_rows(rows)
+
+    stored = Message.objects.in_bulk([row.pk for row in rows])
+    for row in rows:
+        again = stored[row.pk]
+        assert (again.created_at, again.received_at, again.next_attempt_at) == (
+            row.created_at,
+            row.received_at,
+            row.next_attempt_at,
+        )
