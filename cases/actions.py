@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from cases import assignment, events, health, sla, surveys
 from cases.business_time import business_duration
-from cases.case_state import DERIVED_FIELDS, apply_message, reset, write_responses
+from cases.case_state import DERIVED_FIELDS, apply_message, replay, write_responses
 from cases.models import (
     OPEN_STATUSES,
     AssignmentStrategy,
@@ -236,17 +236,10 @@ def resend_reply(message: Message, *, actor) -> Message:
 
 def rebuild(case: Case) -> None:
     """Recompute everything a case derives from its messages (after merge or split)."""
-    fired = sla.fired_flags(case)
-    reset(case)
     case.responses.all().delete()
-    hours = sla.hours_of(case.team)
-    messages = list(case.messages.order_by("created_at", "id"))
-    first_in = next((m for m in messages if m.direction == Direction.IN), None)
-    if first_in is not None:
-        case.created_at = min(case.created_at, first_in.created_at)
-    for message in messages:
-        apply_message(case, message, case.tier, hours)
-    sla.keep_fired(case, fired)
+    replay(
+        case, list(case.messages.order_by("created_at", "id")), case.tier, sla.hours_of(case.team)
+    )
     write_responses([case])
 
 

@@ -115,6 +115,25 @@ def _customer_message(
         sla.customer_wrote(case, tier, hours, message.created_at)
 
 
+def replay(case: Case, messages: list[Message], tier: Tier, hours: BusinessHours | None) -> None:
+    """Derive the case again from all its `messages`, applied in the order they were
+    written: what a case shows does not depend on the order they reached us in. The
+    responses are measured again (the caller deletes the rows stored for the case before
+    it writes them); what the SLA monitor fired stays fired."""
+    fired = sla.fired_flags(case)
+    reset(case)
+    ordered = sorted(messages, key=lambda m: m.created_at)  # stable: as given within a time
+    first_in = next((m for m in ordered if m.direction == Direction.IN), None)
+    if first_in is not None:
+        case.created_at = min(case.created_at, first_in.created_at)
+    for message in ordered:
+        # A reply written before the customer's first message answers none of them.
+        answers = first_in is None or message.created_at >= first_in.created_at
+        apply_message(case, message, tier, hours, responds=answers)
+    sla.keep_fired(case, fired)
+    return ordered
+
+
 def reset(case: Case) -> None:
     """Forget everything derived from messages, before applying them again."""
     case.message_count = case.inbound_count = 0

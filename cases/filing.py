@@ -15,8 +15,14 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from cases import sla
-from cases.case_state import DERIVED_FIELDS, apply_message, pending_responses, write_responses
-from cases.models import Case, CaseEvent, Status, Team, Tier
+from cases.case_state import (
+    DERIVED_FIELDS,
+    apply_message,
+    pending_responses,
+    replay,
+    write_responses,
+)
+from cases.models import Case, CaseEvent, ResponseTime, Status, Team, Tier
 from cases.priority import urgency_words_of
 from cases.routing import active_rules, decide
 from cases.scoring import rescore
@@ -53,6 +59,8 @@ class Filer:
         self.unsaved_links: list[tuple[CaseEvent, Message]] = []
         self.texts: dict[int, list[str]] = defaultdict(list)
         self.new_messages: dict[int, list[Message]] = defaultdict(list)
+        # Cases a message reached after a newer one: derived again from all their messages.
+        self.replays: set[int] = set()
 
     def hours(self, case: Case):
         if case.team_id is None:
@@ -72,6 +80,8 @@ class Filer:
                 self._reopen(case, message)
         else:
             return None
+        if placement.action == JOIN and _arrives_late(case, message):
+            self.replays.add(case.pk)
         earlier = message.direction == Direction.IN and message.created_at < case.created_at
         if earlier:
             case.created_at = message.created_at
@@ -153,6 +163,7 @@ class Filer:
         `new`: the batch's messages not stored yet, filed or not, in arrival order: they are
         inserted with their case, after the new cases and before the timeline.
         """
+        self._replay()
         for case in self.touched.values():
             texts = self.texts.get(case.pk)
             if not texts:
@@ -180,6 +191,25 @@ class Filer:
         insert_rows(self.events)
         write_responses(self.touched.values())
 
+    def _replay(self) -> None:
+        """Derive each case a message reached late again from all its messages, in the
+        order they were written (a brand's earlier answer arriving after a later one is
+        the case's first response, as if they had come in order)."""
+        if not self.replays:
+            return
+        stored_ids = [pk for pk in self.replays if pk > 0]
+        stored: dict[int, list[Message]] = defaultdict(list)
+        stored_messages = Message.objects.filter(case_id__in=stored_ids).defer("raw")
+        for message in stored_messages.order_by("created_at", "id"):
+            stored[message.case_id].append(message)
+        ResponseTime.objects.filter(case_id__in=stored_ids).delete()
+        for pk in self.replays:
+            case = self.touched[pk]
+            messages = [*stored[pk], *self.new_messages[pk]]
+            ordered = replay(case, messages, self.tiers[case.tier_id], self.hours(case))
+            # Its priority weighs its newest words, whichever delivery brought them.
+            self.texts[pk] = [m.text for m in ordered if m.direction == Direction.IN]
+
     def _insert_created(self) -> None:
         """Insert the cases opened in this batch and move every link to their real ids."""
         if not self.created:
@@ -200,3 +230,14 @@ class Filer:
             for old in provisional:
                 if old in by_case:
                     by_case[real[old]] = by_case.pop(old)
+
+
+def _arrives_late(case: Case, message: Message) -> bool:
+    """The message was written before the newest one its case has, and the case holds
+    nothing a replay of its messages would undo: no reopening, no pause, not closed."""
+    return (
+        case.last_message_at is not None
+        and message.created_at < case.last_message_at
+        and case.reopen_count == 0
+        and case.status in (Status.NEW, Status.OPEN)
+    )

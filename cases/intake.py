@@ -88,15 +88,18 @@ def _file(account: Account, new: list[Message], *, stored: bool) -> Filer:
     filer = Filer(account, finder, timezone.now())
     for message in messages:
         filer.file(message, finder.place(message))
-    if stored:
-        orphans = orphans_answering(account, messages, filed=[m.pk for m in filer.filed])
-    else:
-        waiting = [m for m in messages if m.case_id is None]
-        orphans = orphans_answering(account, messages, unstored=waiting)
-    for orphan in orphans:
-        replied = finder.case_of_message.get(orphan.in_reply_to)
-        if replied is not None:
-            filer.file(orphan, Placement(JOIN, finder.cases[replied]))
+    # Replies stored before what they answer join its case now, and so do replies to them.
+    answered = messages
+    while answered:
+        filed = [m.pk for m in filer.filed if m.pk is not None]
+        waiting = [] if stored else [m for m in messages if m.case_id is None]
+        adopted = []
+        for orphan in orphans_answering(account, answered, filed=filed, unstored=waiting):
+            replied = finder.case_of_message.get(orphan.in_reply_to)
+            if replied is not None:
+                filer.file(orphan, Placement(JOIN, finder.cases[replied]))
+                adopted.append(orphan)
+        answered = adopted
     filer.write(new=() if stored else new)
     return filer
 

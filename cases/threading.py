@@ -191,14 +191,15 @@ def orphans_answering(
     filed: Iterable[int] = (),
     unstored: Iterable[Message] = (),
 ) -> list[Message]:
-    """Outbound messages stored before the inbound message they answer arrived, oldest first.
+    """Outbound messages stored before the message they answer arrived, oldest first (a
+    brand may answer its own answer, as it answers the customer).
 
     `filed`: ids of messages filed already (they came in the same batch as their question):
     only their ids are read, not whole rows to be thrown away. `unstored`: the batch's own
     unfiled messages when they are not written yet: those among them that answer one of
     `messages` are orphans too, after the stored ones of the same time (ids grow).
     """
-    ids = [m.external_id for m in messages if m.direction == Direction.IN and m.external_id]
+    ids = [m.external_id for m in messages if m.external_id]
     if not ids:
         return []
     unfiled = rows_in(

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import transaction
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from cases import actions
@@ -165,3 +165,84 @@ def test_any_order_and_clock_skew_keep_threading_and_clocks_sane(db, conversatio
         assert case.first_response_at is not None
         assert case.awaiting_since is None and case.next_response_due is None
         assert stored[-1].pk == reply.pk or stored[-1].created_at == reply.created_at
+
+
+@st.composite
+def arrivals(draw):
+    """A thread of one customer's questions and the brand's answers, written at distinct
+    moments, and any order and grouping of the deliveries that bring it."""
+    count = draw(st.integers(2, 6))
+    # m0 is the oldest: a message can only quote one written before it.
+    minutes = sorted(
+        draw(st.lists(st.integers(1, 900), min_size=count, max_size=count, unique=True)),
+        reverse=True,
+    )
+    plan = []  # (id, direction, minutes ago, reply_to)
+    for i, minutes_ago in enumerate(minutes):
+        # The brand answers a message of the thread; the customer may or may not quote one.
+        direction = "out" if i and draw(st.booleans()) else "in"
+        quotes = i and (direction == "out" or draw(st.booleans()))
+        reply_to = f"m{draw(st.integers(0, i - 1))}" if quotes else ""
+        plan.append((f"m{i}", direction, minutes_ago, reply_to))
+    order = draw(st.permutations(range(count)))
+    cuts = sorted(set(draw(st.lists(st.integers(1, count - 1), max_size=3))))
+    bounds = [0, *cuts, count]
+    return plan, [order[a:b] for a, b in itertools.pairwise(bounds)]
+
+
+FIGURES = [
+    "created_at",
+    "status",
+    "message_count",
+    "inbound_count",
+    "last_message_at",
+    "last_message_preview",
+    "first_response_at",
+    "first_response_seconds",
+    "first_response_due",
+    "resolution_due",
+    "awaiting_since",
+    "next_response_due",
+    "sla_due",
+]
+
+
+def figures_of(account) -> tuple:
+    case = Case.objects.get(account=account)
+    responses = sorted(
+        ResponseTime.objects.filter(case=case).values_list("kind", "at", "waited_since", "seconds")
+    )
+    return [getattr(case, name) for name in FIGURES], responses
+
+
+@PROPERTY
+@given(arrivals())
+def test_a_thread_arriving_in_any_order_shows_the_figures_of_its_arrival_in_order(db, arrival):
+    """Late deliveries (a platform retrying, an import cut into batches) change nothing a
+    supervisor reads: the case's clocks, response times and counts are those of the same
+    messages arriving in the order they were written."""
+    plan, deliveries = arrival
+    now = timezone.now()
+    figures = []
+    for groups in ([sorted(range(len(plan)), key=lambda i: -plan[i][2])], deliveries):
+        account = make_account(slug=f"order-{next(_accounts)}")
+        items = [
+            item(
+                external_id,
+                now - timedelta(minutes=minutes_ago),
+                author=f"kim-{account.slug}",
+                reply_to=reply_to,
+                direction=direction,
+                text=f"message {external_id}",
+            )
+            for external_id, direction, minutes_ago, reply_to in plan
+        ]
+        for group in groups:
+            deliver(account, *(items[i] for i in group))
+        figures.append(figures_of(account))
+    in_order, as_delivered = figures
+    note(f"PLAN {plan} {deliveries}")
+    assert dict(zip(FIGURES, as_delivered[0], strict=True)) == dict(
+        zip(FIGURES, in_order[0], strict=True)
+    )
+    assert as_delivered[1] == in_order[1]
