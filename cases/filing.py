@@ -42,6 +42,10 @@ CASE_FIELDS = [
 ]
 
 
+# Largest case derived again from all its messages when one arrives late (see `_replay`).
+REPLAYED_AT_MOST = 1_000
+
+
 class Filer:
     def __init__(self, account: Account, finder: CaseFinder, now: datetime):
         self.account = account
@@ -234,10 +238,13 @@ class Filer:
 
 def _arrives_late(case: Case, message: Message) -> bool:
     """The message was written before the newest one its case has, and the case holds
-    nothing a replay of its messages would undo: no reopening, no pause, not closed."""
+    nothing a replay of its messages would undo: no reopening, no pause, not closed. A
+    case past REPLAYED_AT_MOST messages takes it as it comes: reading them all again for
+    each late message would cost more than the figures it could correct."""
     return (
         case.last_message_at is not None
         and message.created_at < case.last_message_at
+        and case.message_count <= REPLAYED_AT_MOST
         and case.reopen_count == 0
         and case.status in (Status.NEW, Status.OPEN)
     )

@@ -246,3 +246,20 @@ def test_a_thread_arriving_in_any_order_shows_the_figures_of_its_arrival_in_orde
         zip(FIGURES, in_order[0], strict=True)
     )
     assert as_delivered[1] == in_order[1]
+
+
+def test_a_case_too_long_to_read_again_takes_a_late_reply_as_it_comes(monkeypatch):
+    now = timezone.now()
+    question = item("q-1", now - timedelta(minutes=30))
+    later = item("r-2", now - timedelta(minutes=10), reply_to="q-1", direction="out")
+    earlier = item("r-1", now - timedelta(minutes=20), reply_to="q-1", direction="out")
+    first_response = {}
+    for limit in (1, 1_000):
+        monkeypatch.setattr("cases.filing.REPLAYED_AT_MOST", limit)
+        account = make_account(slug=f"long-{limit}")
+        for delivery in (question, later, earlier):
+            deliver(account, delivery)
+        first_response[limit] = Case.objects.get(account=account).first_response_seconds
+    # Read again in order, the earlier answer is the first response; taken as it came,
+    # the first one to arrive stays it.
+    assert first_response == {1: 20 * 60, 1_000: 10 * 60}
