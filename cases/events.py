@@ -117,11 +117,10 @@ def case_rows(cases) -> dict[int, dict]:
 
 
 def message_data(messages) -> dict[int, dict]:
-    from cases.api.serializers import MessageSerializer
+    from cases.api.message_items import message_items
 
     messages = list(messages)
-    data = MessageSerializer(messages, many=True).data
-    return {m.pk: item for m, item in zip(messages, data, strict=True)}
+    return {m.pk: item for m, item in zip(messages, message_items(messages), strict=True)}
 
 
 def case_event(case, kind: str, seq: int | None, row: dict | None = None) -> None:

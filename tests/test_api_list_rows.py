@@ -12,9 +12,10 @@ from rest_framework.renderers import JSONRenderer
 from cases import actions
 from cases.api.pagination import ORDERINGS
 from cases.api.rows import COLUMNS, case_rows
-from cases.api.serializers import CaseSerializer
+from cases.api.serializers import CaseSerializer, MessageSerializer
 from cases.models import Case, Team, sla_rank
 from cases.templatetags.json_data import json_data
+from inbox.models import Message
 from tests.conftest import generic_message, make_account, make_user, post_generic
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("offline")]
@@ -146,3 +147,18 @@ def test_live_events_carry_the_serializers_rows_built_from_the_cases_at_hand(wor
         assert JSONRenderer().render(events.case_row(fresh)) == JSONRenderer().render(
             CaseSerializer(fresh).data
         )
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/St_Johns"])
+def test_live_events_carry_the_serializers_messages(world, zone):
+    """Customers' hostile texts and names, an agent's queued reply (no external id, its
+    sender, a moment with microseconds): the same JSON as MessageSerializer writes."""
+    from cases import events
+
+    with timezone.override(zone):
+        messages = list(Message.objects.select_related("account").order_by("pk"))
+        assert any(m.sent_by_id and m.external_id is None for m in messages)
+        expected = MessageSerializer(messages, many=True).data
+        built = list(events.message_data(messages).values())
+        assert built == expected
+        assert JSONRenderer().render(built) == JSONRenderer().render(expected)
