@@ -19,10 +19,10 @@ from django.utils import timezone
 from cases import assignment, automation, events
 from cases.filing import Filer
 from cases.models import Case
-from cases.threading import JOIN, CaseFinder, Placement, orphans_answering
+from cases.threading import JOIN, CaseFinder, Placement, loose_replies, orphans_answering
 from inbox.connectors import get_connector
 from inbox.connectors.base import ParsedMessage
-from inbox.models import Account, Contact, Delivery, DeliveryStatus, Message
+from inbox.models import Account, Contact, Delivery, DeliveryStatus, Direction, Message
 from inbox.recovery import BUSY_ATTEMPTS, is_busy_database
 from inbox.store import apply_statuses, prepare_messages, store_messages
 from sentiment import Sentiment
@@ -88,8 +88,35 @@ def _file(account: Account, new: list[Message], *, stored: bool) -> Filer:
     filer = Filer(account, finder, timezone.now())
     for message in messages:
         filer.file(message, finder.place(message))
-    # Replies stored before what they answer join its case now, and so do replies to them.
-    answered = messages
+    _adopt_replies(account, finder, filer, messages, stored=stored)
+    # The brand's messages that came before the customer's case was there join it now, if
+    # they were written after it began (and so do replies to them).
+    customers = {m.contact_id for m in filer.filed if m.direction == Direction.IN}
+    filed = [m.pk for m in filer.filed if m.pk is not None]
+    joined = []
+    for message in loose_replies(account, customers, filed=filed):
+        placement = finder.place(message)
+        if placement.action == JOIN:
+            filer.file(message, placement)
+            joined.append(message)
+    if joined:
+        _adopt_replies(account, finder, filer, messages, stored=stored, answered=joined)
+    filer.write(new=() if stored else new)
+    return filer
+
+
+def _adopt_replies(
+    account: Account,
+    finder: CaseFinder,
+    filer: Filer,
+    messages: list[Message],
+    *,
+    stored: bool,
+    answered: list[Message] | None = None,
+) -> None:
+    """Replies stored before what they answer join its case now, and so do replies to them.
+    `answered`: the messages whose replies are looked for (the batch's, by default)."""
+    answered = messages if answered is None else answered
     while answered:
         filed = [m.pk for m in filer.filed if m.pk is not None]
         waiting = [] if stored else [m for m in messages if m.case_id is None]
@@ -100,8 +127,6 @@ def _file(account: Account, new: list[Message], *, stored: bool) -> Filer:
                 filer.file(orphan, Placement(JOIN, finder.cases[replied]))
                 adopted.append(orphan)
         answered = adopted
-    filer.write(new=() if stored else new)
-    return filer
 
 
 def _serialize_per_contact(contact_ids: set[int]) -> None:

@@ -176,7 +176,11 @@ class CaseFinder:
         if not message.contact.external_id:
             # The platform did not say whom the brand answered: only the thread can tell.
             return Placement(UNFILED, None)
-        mine = self._contact_cases(message.contact_id)
+        # Only a case the customer had opened when it was written: whichever arrives first,
+        # a brand's message older than the customer's case is not part of it.
+        mine = [
+            c for c in self._contact_cases(message.contact_id) if c.created_at <= message.created_at
+        ]
         open_cases = [c for c in mine if c.status in OPEN_STATUSES]
         if open_cases:
             return Placement(JOIN, max(open_cases, key=lambda c: (c.updated_at, c.pk)))
@@ -187,7 +191,7 @@ class CaseFinder:
         if mine:
             return Placement(JOIN, max(mine, key=lambda c: (c.updated_at, c.pk)))
         latest = self.latest_of_contact.pop(message.contact_id, None)
-        if latest is not None:
+        if latest is not None and latest.created_at <= message.created_at:
             self.remember(latest)
             return Placement(JOIN, self._root(latest))
         return Placement(UNFILED, None)
@@ -249,3 +253,20 @@ def _attach_related(cases: list[Case], account: Account, messages: Sequence[Mess
             team=teams.get(case.team_id),
             assignee=assignees.get(case.assignee_id),
         )
+
+
+def loose_replies(
+    account: Account, contact_ids: Iterable[int], *, filed: Iterable[int]
+) -> list[Message]:
+    """The brand's messages to these customers that answer nothing in particular and were
+    stored unfiled (they arrived before the customer's case was there), oldest first."""
+    unfiled = rows_in(
+        f"SELECT id FROM {MESSAGES} WHERE account_id = %s AND direction = %s"  # noqa: S608
+        " AND case_id IS NULL AND in_reply_to = %s AND contact_id IN ({keys})",
+        [account.pk, Direction.OUT.value, ""],
+        sorted(set(contact_ids)),
+    )
+    wanted = {row[0] for row in unfiled} - set(filed)
+    if not wanted:
+        return []
+    return list(Message.objects.filter(pk__in=wanted).order_by("created_at", "id"))

@@ -179,9 +179,10 @@ def arrivals(draw):
     )
     plan = []  # (id, direction, minutes ago, reply_to)
     for i, minutes_ago in enumerate(minutes):
-        # The brand answers a message of the thread; the customer may or may not quote one.
+        # The brand answers a message of the thread or writes to the customer; the customer
+        # may or may not quote one.
         direction = "out" if i and draw(st.booleans()) else "in"
-        quotes = i and (direction == "out" or draw(st.booleans()))
+        quotes = i and draw(st.booleans())
         reply_to = f"m{draw(st.integers(0, i - 1))}" if quotes else ""
         plan.append((f"m{i}", direction, minutes_ago, reply_to))
     order = draw(st.permutations(range(count)))
@@ -263,3 +264,19 @@ def test_a_case_too_long_to_read_again_takes_a_late_reply_as_it_comes(monkeypatc
     # Read again in order, the earlier answer is the first response; taken as it came,
     # the first one to arrive stays it.
     assert first_response == {1: 20 * 60, 1_000: 10 * 60}
+
+
+def test_a_brand_reply_without_a_reference_that_arrives_first_answers_the_case():
+    """Direct messages often say nothing of what they answer: the brand's reply, delivered
+    before the customer's question it followed, still joins the case and stops its clock;
+    a message the brand wrote before the question does not."""
+    account = make_account()
+    now = timezone.now()
+    deliver(account, item("old", now - timedelta(minutes=60), direction="out", text="Hi!"))
+    deliver(account, item("r-1", now - timedelta(minutes=10), direction="out", text="Sorted."))
+    deliver(account, item("q-1", now - timedelta(minutes=25), text="Where is my parcel?"))
+    case = Case.objects.get()
+    assert sorted(case.messages.values_list("external_id", flat=True)) == ["q-1", "r-1"]
+    assert case.first_response_seconds == 15 * 60
+    assert case.awaiting_since is None
+    assert Message.objects.get(external_id="old").case_id is None
