@@ -115,11 +115,13 @@ def _customer_message(
         sla.customer_wrote(case, tier, hours, message.created_at)
 
 
-def replay(case: Case, messages: list[Message], tier: Tier, hours: BusinessHours | None) -> None:
+def replay(
+    case: Case, messages: list[Message], tier: Tier, hours: BusinessHours | None
+) -> list[Message]:
     """Derive the case again from all its `messages`, applied in the order they were
     written: what a case shows does not depend on the order they reached us in. The
     responses are measured again (the caller deletes the rows stored for the case before
-    it writes them); what the SLA monitor fired stays fired."""
+    it writes them); what the SLA monitor fired stays fired. Returns them in that order."""
     fired = sla.fired_flags(case)
     reset(case)
     ordered = sorted(messages, key=lambda m: m.created_at)  # stable: as given within a time

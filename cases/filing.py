@@ -65,6 +65,8 @@ class Filer:
         self.new_messages: dict[int, list[Message]] = defaultdict(list)
         # Cases a message reached after a newer one: derived again from all their messages.
         self.replays: set[int] = set()
+        # Customers whose case began in this batch, or began earlier through it.
+        self.begun_for: set[int] = set()
 
     def hours(self, case: Case):
         if case.team_id is None:
@@ -89,6 +91,7 @@ class Filer:
         earlier = message.direction == Direction.IN and message.created_at < case.created_at
         if earlier:
             case.created_at = message.created_at
+            self.begun_for.add(case.contact_id)
         apply_message(case, message, self.tiers[case.tier_id], self.hours(case))
         if earlier and case.reopen_count == 0 and not sla.has_first_response(case):
             sla.started_earlier(case, self.tiers[case.tier_id], self.hours(case))
@@ -136,6 +139,7 @@ class Filer:
             {"account": self.account, "contact": message.contact, "tier": tier},
         )
         case.pk = -len(self.created) - 1  # provisional, until write()
+        self.begun_for.add(case.contact_id)
         case._auto_reply = decision.auto_reply
         self.finder.remember(case)
         self.created.append(case)
@@ -194,6 +198,10 @@ class Filer:
             entry.message_id = message.pk
         insert_rows(self.events)
         write_responses(self.touched.values())
+
+    def stored_filed(self) -> list[int]:
+        """Ids of the messages filed so far that are stored already."""
+        return [m.pk for m in self.filed if m.pk is not None]
 
     def _replay(self) -> None:
         """Derive each case a message reached late again from all its messages, in the

@@ -22,7 +22,7 @@ from cases.models import Case
 from cases.threading import JOIN, CaseFinder, Placement, loose_replies, orphans_answering
 from inbox.connectors import get_connector
 from inbox.connectors.base import ParsedMessage
-from inbox.models import Account, Contact, Delivery, DeliveryStatus, Direction, Message
+from inbox.models import Account, Contact, Delivery, DeliveryStatus, Message
 from inbox.recovery import BUSY_ATTEMPTS, is_busy_database
 from inbox.store import apply_statuses, prepare_messages, store_messages
 from sentiment import Sentiment
@@ -90,11 +90,10 @@ def _file(account: Account, new: list[Message], *, stored: bool) -> Filer:
         filer.file(message, finder.place(message))
     _adopt_replies(account, finder, filer, messages, stored=stored)
     # The brand's messages that came before the customer's case was there join it now, if
-    # they were written after it began (and so do replies to them).
-    customers = {m.contact_id for m in filer.filed if m.direction == Direction.IN}
-    filed = [m.pk for m in filer.filed if m.pk is not None]
+    # they were written after it began (and so do replies to them): only a case that began
+    # in this batch, or earlier than it had, can take one.
     joined = []
-    for message in loose_replies(account, customers, filed=filed):
+    for message in loose_replies(account, filer.begun_for, filed=filer.stored_filed()):
         placement = finder.place(message)
         if placement.action == JOIN:
             filer.file(message, placement)
@@ -118,7 +117,7 @@ def _adopt_replies(
     `answered`: the messages whose replies are looked for (the batch's, by default)."""
     answered = messages if answered is None else answered
     while answered:
-        filed = [m.pk for m in filer.filed if m.pk is not None]
+        filed = filer.stored_filed()
         waiting = [] if stored else [m for m in messages if m.case_id is None]
         adopted = []
         for orphan in orphans_answering(account, answered, filed=filed, unstored=waiting):

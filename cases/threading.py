@@ -215,16 +215,7 @@ def orphans_answering(
     ids = [m.external_id for m in messages if m.external_id]
     if not ids:
         return []
-    unfiled = rows_in(
-        f"SELECT id FROM {MESSAGES} WHERE account_id = %s AND direction = %s"  # noqa: S608
-        " AND case_id IS NULL AND in_reply_to IN ({keys})",
-        [account.pk, Direction.OUT.value],
-        ids,
-    )
-    wanted = {row[0] for row in unfiled} - set(filed)
-    found = []
-    if wanted:
-        found = list(Message.objects.filter(pk__in=wanted).order_by("created_at", "id"))
+    found = _unfiled_outbound(account, "in_reply_to IN ({keys})", [], ids, filed=filed)
     answered = set(ids)
     waiting = [m for m in unstored if m.direction == Direction.OUT and m.in_reply_to in answered]
     if waiting:
@@ -260,11 +251,20 @@ def loose_replies(
 ) -> list[Message]:
     """The brand's messages to these customers that answer nothing in particular and were
     stored unfiled (they arrived before the customer's case was there), oldest first."""
+    where = "in_reply_to = %s AND contact_id IN ({keys})"
+    return _unfiled_outbound(account, where, [""], sorted(set(contact_ids)), filed=filed)
+
+
+def _unfiled_outbound(
+    account: Account, where: str, params: list, keys: list, *, filed: Iterable[int]
+) -> list[Message]:
+    """The account's stored outbound messages in no case that match `where` (its `{keys}`
+    IN list), but those in `filed`, oldest first: ids read first, then only the rows kept."""
     unfiled = rows_in(
         f"SELECT id FROM {MESSAGES} WHERE account_id = %s AND direction = %s"  # noqa: S608
-        " AND case_id IS NULL AND in_reply_to = %s AND contact_id IN ({keys})",
-        [account.pk, Direction.OUT.value, ""],
-        sorted(set(contact_ids)),
+        f" AND case_id IS NULL AND {where}",
+        [account.pk, Direction.OUT.value, *params],
+        keys,
     )
     wanted = {row[0] for row in unfiled} - set(filed)
     if not wanted:
