@@ -157,6 +157,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULE = {
     "sla-monitor": {"task": "cases.tasks.sla_monitor_tick", "schedule": 15.0},
+    "waiting-priority": {"task": "cases.tasks.waiting_priority_tick", "schedule": 15.0},
     "outbox-drain": {"task": "inbox.tasks.drain_outbox", "schedule": 10.0},
     "redeliver-stale": {"task": "inbox.tasks.redeliver_stale", "schedule": 60.0},
     # Wakes the intake queue should a drain have died holding its flag.

@@ -22,6 +22,7 @@ from cases.models import (
     Tier,
 )
 from cases.permissions import ActionError
+from cases.scoring import SCORE_FIELDS, rescore_logged
 from cases.timeline import event
 from inbox.models import Direction, Message, SendStatus
 
@@ -87,6 +88,7 @@ def set_status(case: Case, status: str, *, actor) -> Case:
             case.resolved_at = case.closed_at = None
             sla.reopen_clocks(case, case.tier, hours, now)
         sla.refresh_sla_due(case)
+        moved = rescore_logged(case, now=now)  # a case waits, and rises, only while new or open
         entry = event(case, "status", actor=actor, at=now, before=previous, after=status)
         _touch(
             case,
@@ -97,9 +99,12 @@ def set_status(case: Case, status: str, *, actor) -> Case:
                 "closed_at",
                 "reopen_count",
                 *sla.SLA_FIELDS,
+                *SCORE_FIELDS,
             ],
             entry,
         )
+        if moved is not None:  # after the entry that moved it
+            moved.save()
         if status in (Status.RESOLVED, Status.CLOSED) and case.sentiment == "negative":
             _record_negative_close(case, now)
         if status == Status.RESOLVED and surveys.send_survey(case) is not None:
@@ -202,6 +207,7 @@ def record_reply(
             sent_by=None if automatic else actor,
         )
         apply_message(case, message, case.tier, sla.hours_of(case.team), responds=responds)
+        moved = rescore_logged(case, now=now)  # the wait it answers no longer counts
         entry = event(
             case,
             "reply",
@@ -211,7 +217,9 @@ def record_reply(
             text=text,
             automatic=automatic,
         )
-        _touch(case, DERIVED_FIELDS, entry)
+        _touch(case, [*DERIVED_FIELDS, *SCORE_FIELDS], entry)
+        if moved is not None:  # after the entry that moved it
+            moved.save()
         write_responses([case])
         events.message_created(case, message, entry.pk)
         queue_send(message.pk)

@@ -25,7 +25,7 @@ from cases.case_state import (
 from cases.models import Case, CaseEvent, ResponseTime, Status, Team, Tier
 from cases.priority import urgency_words_of
 from cases.routing import active_rules, decide
-from cases.scoring import rescore
+from cases.scoring import SCORE_FIELDS, rescore_logged
 from cases.threading import JOIN, NEW, REOPEN, CaseFinder, Placement
 from cases.timeline import event
 from inbox.bulk import insert_rows, new_instance, update_rows
@@ -33,9 +33,7 @@ from inbox.models import Account, Direction, Message
 
 CASE_FIELDS = [
     *DERIVED_FIELDS,
-    "priority",
-    "priority_score",
-    "priority_reason",
+    *SCORE_FIELDS,
     "reopen_count",
     "resolved_at",
     "created_at",
@@ -173,22 +171,12 @@ class Filer:
         """
         self._replay()
         for case in self.touched.values():
+            # No text when only our replies arrived: the words kept on the case count.
             texts = self.texts.get(case.pk)
-            if not texts:
-                continue  # only our replies arrived: the customer said nothing new to weigh
-            before = case.priority
-            if rescore(case, words=urgency_words_of(texts[-3:]), now=self.now):
-                self.events.append(
-                    event(
-                        case,
-                        "priority",
-                        at=self.now,
-                        before=before,
-                        after=case.priority,
-                        text=case.priority_reason,
-                        automatic=True,
-                    )
-                )
+            words = urgency_words_of(texts[-3:]) if texts else None
+            entry = rescore_logged(case, words=words, now=self.now)
+            if entry is not None:
+                self.events.append(entry)
         self._insert_created()
         created = {case.pk for case in self.created}
         update_rows([c for c in self.touched.values() if c.pk not in created], CASE_FIELDS)

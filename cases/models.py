@@ -201,6 +201,12 @@ class Case(models.Model):
     is_priority_manual = models.BooleanField(default=False)
     priority_floor = models.CharField(max_length=2, choices=Priority.choices, blank=True)
     priority_floor_source = models.CharField(max_length=20, default="routing", blank=True)
+    urgency_words = models.CharField(
+        max_length=500, blank=True, help_text="Urgency words of the customer's latest messages."
+    )
+    priority_check_at = models.DateTimeField(
+        null=True, blank=True, help_text="When waiting next moves the score: scored again then."
+    )
     required_skills = models.JSONField(default=list, blank=True)
     tags = models.JSONField(default=list, blank=True)
     language = models.CharField(max_length=8, blank=True)
@@ -277,6 +283,11 @@ class Case(models.Model):
                 fields=["sla_check_at"],
                 condition=Q(status__in=["new", "open", "pending"]),
                 name="case_open_sla_check",
+            ),
+            models.Index(
+                fields=["priority_check_at"],
+                condition=Q(status__in=["new", "open"]),
+                name="case_waiting_check",
             ),
             models.Index(fields=["status", "team", "-updated_at"], name="case_team_queue"),
             models.Index(fields=["assignee", "status"], name="case_assignee_load"),

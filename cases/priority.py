@@ -15,7 +15,7 @@ Points per factor (the cap in brackets):
 - tier: tech-touch 0, low-touch 6, mid-touch 12, high-touch 20; a tier an admin added counts
   as mid-touch, the default
 - repeat contacts: 5 per further contact (15)
-- waiting: 2.5 per hour waited (15, reached at 6 h)
+- waiting: 2.5 per hour waited (15, reached at 6 h); `rises_after` says when it lifts the level
 
 Levels: P1 from 60, P2 from 35, P3 from 10, P4 below. With these, an angry (−0.7) public post
 from a 48k-follower high-touch customer is P1 on its own (65), a neutral mid-touch message is P3,
@@ -142,6 +142,42 @@ class Score:
 
 def score(inputs: PriorityInputs) -> Score:
     """Score a case from plain values, and say which factors made the score."""
+    factors = _factors(inputs)
+    total = sum(points for points, _ in factors)
+    value = _value(total)
+    # sorted() is stable, so equal contributions keep the table's order.
+    ranked = sorted((f for f in factors if f[0] >= MIN_REASON_POINTS), key=lambda f: -f[0])
+    reasons = [text for _, text in ranked]
+    level = level_for(value)
+    priority = raise_level(level, inputs.floor)
+    if priority != level:
+        reasons.insert(0, f"{inputs.floor_source} floor {inputs.floor}")
+    return Score(value=value, priority=priority, reasons=tuple(reasons))
+
+
+def rises_after(inputs: PriorityInputs) -> float | None:
+    """The waiting time, in whole seconds and later than `inputs.waiting_seconds`, at which
+    waiting alone next lifts the score into a higher level; None when it never will (the
+    waiting points are capped, or the score is P1 already)."""
+    waited = max(0.0, _finite(inputs.waiting_seconds))
+    factors = _factors(inputs)
+    rest = sum(points for points, _ in factors[:-1])  # all but the waiting points
+    value = _value(rest + factors[-1][0])
+    for _, lowest in reversed(THRESHOLDS):
+        if lowest <= value:
+            continue
+        points = lowest - 0.5 - rest  # the score rounds half up
+        if points > WAITING_MAX:
+            return None
+        # Whole seconds, one past the exact moment, so float rounding cannot fall short.
+        seconds = math.floor(points / WAITING_POINTS_PER_HOUR * 3600) + 1
+        if seconds > waited:
+            return float(seconds)
+    return None
+
+
+def _factors(inputs: PriorityInputs) -> list[tuple[float, str]]:
+    """Points and reason of each factor, in the table's order; waiting last."""
     polarity = _finite(inputs.polarity)
     worsening = max(0.0, -_finite(inputs.trend))
     words = urgency_words(inputs.text) if inputs.words is None else inputs.words
@@ -152,7 +188,7 @@ def score(inputs: PriorityInputs) -> Score:
     follower_points = min(FOLLOWERS_MAX, FOLLOWER_POINTS_PER_DECADE * math.log10(max(1, followers)))
     if not inputs.is_public:
         follower_points *= PRIVATE_FOLLOWER_SHARE
-    factors: list[tuple[float, str]] = [
+    return [
         (
             NEGATIVE_SENTIMENT_POINTS * max(0.0, -polarity),
             f"negative sentiment {_signed(polarity)}",
@@ -165,16 +201,10 @@ def score(inputs: PriorityInputs) -> Score:
         (min(REPEAT_MAX, REPEAT_POINTS * repeats), f"{_ordinal(repeats + 1)} contact"),
         (min(WAITING_MAX, WAITING_POINTS_PER_HOUR * waited / 3600), _waiting(waited)),
     ]
-    total = sum(points for points, _ in factors)
-    value = max(0, min(100, math.floor(total + 0.5)))
-    # sorted() is stable, so equal contributions keep the table's order.
-    ranked = sorted((f for f in factors if f[0] >= MIN_REASON_POINTS), key=lambda f: -f[0])
-    reasons = [text for _, text in ranked]
-    level = level_for(value)
-    priority = raise_level(level, inputs.floor)
-    if priority != level:
-        reasons.insert(0, f"{inputs.floor_source} floor {inputs.floor}")
-    return Score(value=value, priority=priority, reasons=tuple(reasons))
+
+
+def _value(total: float) -> int:
+    return max(0, min(100, math.floor(total + 0.5)))
 
 
 def urgency_words(text: str) -> tuple[str, ...]:

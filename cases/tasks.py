@@ -9,3 +9,11 @@ def sla_monitor_tick() -> dict:
 
     result = tick()
     return {"warnings": result.warnings, "breaches": result.breaches}
+
+
+@shared_task(name="cases.tasks.waiting_priority_tick", ignore_result=True)
+def waiting_priority_tick() -> dict:
+    from cases.waiting import tick
+
+    result = tick()
+    return {"rescored": result.rescored, "moved": result.moved}

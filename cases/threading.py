@@ -103,7 +103,9 @@ class CaseFinder:
         ]
         if not ids:
             return {}
-        found = Case.objects.filter(pk__in=ids).select_related("tier", "team", "merged_into")
+        found = Case.objects.filter(pk__in=ids).select_related(
+            "tier", "team", "merged_into", "contact"
+        )
         return {case.contact_id: case for case in found}
 
     def remember(self, case: Case) -> None:

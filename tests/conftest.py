@@ -23,6 +23,25 @@ def shared_data(*parts: str) -> Path:
     return path
 
 
+class Clock:
+    """Wall-clock time under a test's control: `timezone.now()` answers `now`."""
+
+    def __init__(self, now):
+        self.now = now
+
+    def set(self, moment) -> None:
+        self.now = moment
+
+
+def wall_clock(monkeypatch, start) -> Clock:
+    """Put `timezone.now()` under the test's control, starting at `start`."""
+    from django.utils import timezone
+
+    clock = Clock(start)
+    monkeypatch.setattr(timezone, "now", lambda: clock.now)
+    return clock
+
+
 def hex_signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 

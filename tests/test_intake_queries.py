@@ -119,7 +119,7 @@ def test_a_failure_mid_way_leaves_nothing_written_and_the_delivery_failed(
 
 @pytest.mark.parametrize(
     "where",
-    ["cases.filing.rescore", "cases.intake.assignment.route", "cases.intake.automation.run"],
+    ["cases.filing.rescore_logged", "cases.intake.assignment.route", "cases.intake.automation.run"],
 )
 def test_a_failure_at_any_step_rolls_back_every_step(where):
     team = Team.objects.create(name="Care", slug="care")

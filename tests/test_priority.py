@@ -12,6 +12,7 @@ from cases.priority import (
     Score,
     level_for,
     raise_level,
+    rises_after,
     score,
     urgency_words,
 )
@@ -328,3 +329,22 @@ def test_urgency_words_found_text_by_text_are_those_of_the_texts_joined(texts, k
     ahead = [text for text, is_known in zip(texts, known, strict=False) if is_known]
     words_found_ahead(ahead, [urgency_words(text) for text in ahead])
     assert urgency_words_of(texts) == urgency_words(" ".join(texts))
+
+
+def level_after(case: PriorityInputs, seconds: float) -> str:
+    return level_for(score(replace(case, waiting_seconds=seconds)).value)
+
+
+@given(inputs, st.floats(0, 8 * 3600))
+def test_waiting_lifts_the_level_exactly_when_rises_after_says(case, waited):
+    """The moment the monitor looks at a waiting case again is the moment its level moves:
+    not a second late (the case would sit too low), nor early (nothing would change)."""
+    case = replace(case, waiting_seconds=waited)
+    now = level_after(case, waited)
+    rises = rises_after(case)
+    if rises is None:
+        assert level_after(case, 10**7) == now  # however long it waits
+        return
+    assert rises > waited
+    assert urgency(level_after(case, rises)) < urgency(now)
+    assert level_after(case, max(waited, rises - 2)) == now

@@ -93,7 +93,7 @@ def test_a_manual_priority_is_kept_when_new_messages_arrive(account, agent):
     assert kinds[-1] == ("alex", "P4")
 
 
-def test_our_own_reply_does_not_rescore_the_case(account, agent):
+def test_our_own_reply_keeps_what_the_customer_said_in_the_score(account, agent):
     case = deliver(account, "m1", MILD)
     actions.record_reply(case, "Sorry, we are checking right now.", actor=agent)
     reply = generic_message(

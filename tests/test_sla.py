@@ -7,7 +7,6 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import connections, transaction
-from django.utils import timezone
 
 from cases import actions
 from cases.intake import intake_messages
@@ -15,7 +14,7 @@ from cases.models import BusinessHours, Case, CaseEvent, KnowledgeArticle, Team,
 from cases.monitor import tick
 from inbox.connectors.generic import parse_item
 from inbox.models import Health
-from tests.conftest import generic_message, make_account, make_user
+from tests.conftest import generic_message, make_account, make_user, wall_clock
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("offline")]
 
@@ -25,16 +24,7 @@ T0 = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)  # a Tuesday
 @pytest.fixture
 def clock(monkeypatch):
     """Wall-clock time under the test's control; starts a minute after T0."""
-
-    class Clock:
-        now = T0 + timedelta(minutes=1)
-
-        def set(self, moment):
-            self.now = moment
-
-    fake = Clock()
-    monkeypatch.setattr(timezone, "now", lambda: fake.now)
-    return fake
+    return wall_clock(monkeypatch, T0 + timedelta(minutes=1))
 
 
 @pytest.fixture

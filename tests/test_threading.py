@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import transaction
-from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,7 +13,7 @@ from cases.intake import intake_messages
 from cases.models import Case, CaseEvent
 from inbox.connectors.generic import parse_item
 from inbox.models import Message
-from tests.conftest import generic_message, make_account, make_user, post_generic
+from tests.conftest import generic_message, make_account, make_user, post_generic, wall_clock
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("offline")]
 
@@ -25,16 +24,7 @@ _slugs = itertools.count()
 @pytest.fixture
 def clock(monkeypatch):
     """Wall-clock time under the test's control (resolution times, reply times)."""
-
-    class Clock:
-        now = T0 + timedelta(days=1)
-
-        def set(self, moment):
-            self.now = moment
-
-    fake = Clock()
-    monkeypatch.setattr(timezone, "now", lambda: fake.now)
-    return fake
+    return wall_clock(monkeypatch, T0 + timedelta(days=1))
 
 
 @pytest.fixture

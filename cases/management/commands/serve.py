@@ -22,13 +22,14 @@ log = logging.getLogger(__name__)
 
 
 def background_pass() -> None:
-    """One pass of the SLA monitor, the outbox and recovery."""
-    from cases.monitor import tick
+    """One pass of the SLA monitor, the waiting cases' priority, the outbox and recovery."""
+    from cases import monitor, waiting
     from inbox.outbound.outbox import drain_outbox
     from inbox.recovery import redeliver_stale
 
     close_old_connections()
-    tick()
+    monitor.tick()
+    waiting.tick()
     drain_outbox()
     redeliver_stale()
 
