@@ -251,10 +251,17 @@ def _attach_related(cases: list[Case], account: Account, messages: Sequence[Mess
 def loose_replies(
     account: Account, contact_ids: Iterable[int], *, filed: Iterable[int]
 ) -> list[Message]:
-    """The brand's messages to these customers that answer nothing in particular and were
-    stored unfiled (they arrived before the customer's case was there), oldest first."""
-    where = "in_reply_to = %s AND contact_id IN ({keys})"
-    return _unfiled_outbound(account, where, [""], sorted(set(contact_ids)), filed=filed)
+    """The brand's messages to these customers that answer nothing we hold, stored unfiled
+    (they arrived before the customer's case was there), oldest first: those that name no
+    message, and those that answer one never stored (a tweet older than the import, a
+    comment deleted), which a case the customer has open takes whichever comes first."""
+    where = (
+        f"(in_reply_to = %s OR NOT EXISTS (SELECT 1 FROM {MESSAGES} answered"  # noqa: S608
+        f" WHERE answered.account_id = %s AND answered.external_id = {MESSAGES}.in_reply_to))"
+        " AND contact_id IN ({keys})"
+    )
+    keys = sorted(set(contact_ids))
+    return _unfiled_outbound(account, where, ["", account.pk], keys, filed=filed)
 
 
 def _unfiled_outbound(

@@ -184,6 +184,8 @@ def arrivals(draw):
         direction = "out" if i and draw(st.booleans()) else "in"
         quotes = i and draw(st.booleans())
         reply_to = f"m{draw(st.integers(0, i - 1))}" if quotes else ""
+        if direction == "out" and not quotes and draw(st.booleans()):
+            reply_to = "gone"  # a message never stored: older than the thread, or deleted
         plan.append((f"m{i}", direction, minutes_ago, reply_to))
     order = draw(st.permutations(range(count)))
     cuts = sorted(set(draw(st.lists(st.integers(1, count - 1), max_size=3))))
@@ -280,3 +282,21 @@ def test_a_brand_reply_without_a_reference_that_arrives_first_answers_the_case()
     assert case.first_response_seconds == 15 * 60
     assert case.awaiting_since is None
     assert Message.objects.get(external_id="old").case_id is None
+
+
+def test_a_brand_reply_to_a_message_never_stored_joins_the_case_that_opens_after_it():
+    """A reply to a tweet older than the import (or deleted) waits for a parent that never
+    comes; when the customer's case opens before the reply was written, it joins it as it
+    would have, had it come after the case."""
+    account = make_account()
+    now = timezone.now()
+    reply = item("r-1", now - timedelta(minutes=10), direction="out", reply_to="gone", text="Ok!")
+    deliver(account, reply)
+    deliver(account, item("q-1", now - timedelta(minutes=25), text="Where is my parcel?"))
+    case = Case.objects.get()
+    assert sorted(case.messages.values_list("external_id", flat=True)) == ["q-1", "r-1"]
+    assert case.first_response_seconds == 15 * 60
+
+    deliver(account, item("r-2", now - timedelta(minutes=5), direction="out", reply_to="q-9"))
+    deliver(account, item("q-9", now - timedelta(minutes=7), text="And the invoice?"))
+    assert Message.objects.get(external_id="r-2").case_id == case.pk  # its parent came after
