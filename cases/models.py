@@ -284,9 +284,11 @@ class Case(models.Model):
                 condition=Q(status__in=["new", "open", "pending"]),
                 name="case_open_sla_check",
             ),
+            # Only the few cases whose wait still moves their score; no status term, which
+            # SQLite's planner would answer from the status index and a sort instead.
             models.Index(
                 fields=["priority_check_at"],
-                condition=Q(status__in=["new", "open"]),
+                condition=Q(priority_check_at__isnull=False),
                 name="case_waiting_check",
             ),
             models.Index(fields=["status", "team", "-updated_at"], name="case_team_queue"),

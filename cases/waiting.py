@@ -30,14 +30,19 @@ def tick(now: datetime | None = None, *, limit: int = 500) -> WaitResult:
     """Score again the cases due by `now`, the longest due first, at most `limit`."""
     now = now or timezone.now()
     with transaction.atomic():
-        cases = list(
+        due = list(
             Case.objects.select_for_update(of=("self",), skip_locked=True)
             .select_related("account", "contact", "assignee")
-            .filter(status__in=WAITING_STATUSES, priority_check_at__lte=now)
+            .filter(priority_check_at__isnull=False, priority_check_at__lte=now)
             .order_by("priority_check_at", "id")[:limit]
         )
+        # A case that stopped waiting by a way that did not score it (closed by a merge, say)
+        # only leaves the index.
+        cases = [c for c in due if c.status in WAITING_STATUSES and c.paused_at is None]
+        for case in due:
+            case.priority_check_at = None
         entries = [entry for entry in (rescore_logged(case, now=now) for case in cases) if entry]
-        update_rows(cases, SCORE_FIELDS)
+        update_rows(due, SCORE_FIELDS)
         insert_rows(entries)
         seq = {entry.case_id: entry.pk for entry in entries}
         rows = events.case_rows(cases)

@@ -189,3 +189,19 @@ def test_mid_touch_gets_no_automatic_message(team, articles, agent):
     case = deliver(make_account(slug="mid", default_team=team), ADDRESS_EN)
     assert automatic_replies(case) == []
     assert Case.objects.get(pk=case.pk).assignee == agent
+
+
+def test_suggested_articles_give_their_link_or_null_as_the_schema_says(
+    client, team, articles, agent
+):
+    """An article without a link gives null, not an empty text the schema's URI forbids."""
+    account = make_account(slug="sugg", default_team=team)
+    case = deliver(account, "I need to change my delivery address and return")
+    client.force_login(agent)
+    answer = client.get(f"/api/v1/cases/{case.pk}/suggestions/")
+    assert answer.status_code == 200
+    links = {item["title"]: item["url"] for item in answer.json()}
+    assert links["Changing the delivery address"] == "https://help.example.com/address"
+    assert links["Returns"] is None
+    schema = client.get("/api/v1/schema/?format=json").json()
+    assert schema["components"]["schemas"]["KnowledgeArticle"]["properties"]["url"]["nullable"]

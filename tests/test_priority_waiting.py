@@ -223,3 +223,12 @@ def test_the_migration_gives_existing_cases_their_words_and_scores_the_waiting_o
     assert answered.urgency_words == "cancel urgent"
     assert answered.priority_check_at is None
     assert Case.objects.get(pk=waiting_case.pk).priority_check_at == clock.now
+
+
+def test_a_case_closed_without_a_rescore_leaves_the_monitor_without_a_move(clock, account):
+    case = deliver(account)
+    Case.objects.filter(pk=case.pk).update(status="closed")  # as a merge closes a case
+    result = waiting.tick(now=T0 + timedelta(hours=5))
+    case.refresh_from_db()
+    assert (result.rescored, case.priority, case.priority_check_at) == (0, "P3", None)
+    assert priority_moves(case) == []

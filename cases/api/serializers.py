@@ -209,7 +209,16 @@ class ContactSerializer(serializers.ModelSerializer):
         return CaseSerializer(cases, many=True).data
 
 
+class _LinkOrNull(serializers.URLField):
+    """An optional link: null when there is none (an empty text is no URI)."""
+
+    def to_representation(self, value):
+        return value or None
+
+
 class KnowledgeArticleSerializer(serializers.ModelSerializer):
+    url = _LinkOrNull(read_only=True, allow_null=True)
+
     class Meta:
         model = KnowledgeArticle
         fields = ["id", "title", "body", "language", "url"]

@@ -74,7 +74,7 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="case",
             index=models.Index(
-                condition=models.Q(("status__in", ["new", "open"])),
+                condition=models.Q(("priority_check_at__isnull", False)),
                 fields=["priority_check_at"],
                 name="case_waiting_check",
             ),
