@@ -279,13 +279,14 @@ class Case(models.Model):
                 condition=Q(status__in=["new", "open", "pending"]),
                 name="case_open_sla_due",
             ),
+            # Set only while a warning or breach is still to fire (`sla.refresh_sla_due`).
             models.Index(
                 fields=["sla_check_at"],
-                condition=Q(status__in=["new", "open", "pending"]),
-                name="case_open_sla_check",
+                condition=Q(sla_check_at__isnull=False),
+                name="case_sla_check",
             ),
-            # Only the few cases whose wait still moves their score; no status term, which
-            # SQLite's planner would answer from the status index and a sort instead.
+            # Only the few cases whose wait still moves their score. Neither index has a
+            # status term: SQLite's planner answers that from the status index and a sort.
             models.Index(
                 fields=["priority_check_at"],
                 condition=Q(priority_check_at__isnull=False),

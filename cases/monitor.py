@@ -1,8 +1,9 @@
 """The SLA monitor: warnings and breaches as timeline events and live events, each exactly
 once, plus the tier's breach actions (notify supervisors, raise priority, reassign).
 
-Cases with something to fire are found by one indexed query on `sla_check_at`; each is then
-locked and its flags decide, so two monitors running at once never fire twice.
+Cases with something to fire are found by one indexed query on `sla_check_at` (set only
+while a clock runs); each is then locked and its flags decide, so two monitors running at
+once never fire twice.
 """
 
 import logging
@@ -29,9 +30,10 @@ class TickResult:
 def tick(now=None, *, limit: int = 1000) -> TickResult:
     now = now or timezone.now()
     result = TickResult()
+    # Only a running clock has a check time; a case that stopped by a way that did not
+    # clear it (closed, paused) is cleared by `fire`, which fires nothing for it.
     due = list(
-        Case.objects.open()
-        .filter(sla_check_at__lte=now, paused_at__isnull=True)
+        Case.objects.filter(sla_check_at__isnull=False, sla_check_at__lte=now)
         .order_by("sla_check_at")
         .values_list("pk", flat=True)[:limit]
     )

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from cases import actions, waiting
+from cases import actions, monitor, waiting
 from cases.intake import intake_messages
 from cases.models import Case, CaseEvent, Team
 from inbox.connectors.generic import parse_item
@@ -232,3 +232,25 @@ def test_a_case_closed_without_a_rescore_leaves_the_monitor_without_a_move(clock
     case.refresh_from_db()
     assert (result.rescored, case.priority, case.priority_check_at) == (0, "P3", None)
     assert priority_moves(case) == []
+
+
+@pytest.mark.parametrize(
+    ("run", "index"),
+    [(lambda now: waiting.tick(now=now), "case_waiting_check"), (monitor.tick, "case_sla_check")],
+    ids=["waiting", "sla"],
+)
+def test_each_monitor_finds_its_cases_by_its_own_index_without_a_sort(clock, account, run, index):
+    """A pass runs every few seconds over every open case: it must read only the cases due.
+    (PostgreSQL's planner weighs its statistics; SQLite's follows the query's shape.)"""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's plan; PostgreSQL chooses by its statistics")
+    for n in range(3):
+        deliver(account, f"m{n}", author=f"u{n}")
+    with CaptureQueriesContext(connection) as queries:
+        run(T0 + timedelta(minutes=5))
+    first = next(q["sql"] for q in queries if q["sql"].startswith("SELECT"))
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {first}")
+        plan = " | ".join(row[-1] for row in cursor.fetchall())
+    assert f"INDEX {index} " in plan, plan
+    assert "TEMP B-TREE" not in plan, plan

@@ -274,3 +274,14 @@ def test_two_monitors_at_once_fire_each_warning_and_breach_once(needs_postgres, 
     for case in cases:
         assert (fired(case, "sla.warning"), fired(case, "sla.breached")) == (1, 1)
     assert set(Case.objects.values_list("breach_count", flat=True)) == {1}
+
+
+def test_a_case_closed_without_its_clocks_stopped_fires_nothing_and_leaves_the_monitor(
+    clock, account
+):
+    case = deliver(account)
+    Case.objects.filter(pk=case.pk).update(status="closed")  # no refresh of its check time
+    result = tick(now=T0 + timedelta(hours=3))
+    assert (result.warnings, result.breaches) == (0, 0)
+    assert Case.objects.get(pk=case.pk).sla_check_at is None
+    assert (fired(case, "sla.warning"), fired(case, "sla.breached")) == (0, 0)
