@@ -1,6 +1,10 @@
 """The demo command: a lived-in inbox on an empty database, loaded once."""
 
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -12,6 +16,7 @@ from inbox.models import Account, Contact, Message
 from tests.conftest import make_account
 
 DEMO_USERS = ("agent", "agent2", "supervisor", "admin")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def counts() -> tuple[int, ...]:
@@ -68,3 +73,26 @@ def test_demo_refuses_a_database_that_has_accounts():
     with pytest.raises(CommandError, match="empty database"):
         call_command("demo", stdout=io.StringIO())
     assert Message.objects.count() == 0
+
+
+def test_the_demo_command_returns_once_its_replies_went_out_and_logs_no_error(tmp_path):
+    """`make run` loads the demo in a process of its own: the automatic replies it queues
+    are sent (and fail, with no token) before it exits, without a traceback."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}"}
+    env.pop("REDIS_URL", None)
+    env["CAREMGR_TASKS_INLINE"] = "1"
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=120)
+    done = subprocess.run(
+        [*manage, "demo"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    check = (
+        "from inbox.models import Message; "
+        "print(Message.objects.filter(status__in=['queued', 'sending']).count())"
+    )
+    left = subprocess.run(
+        [*manage, "shell", "-c", check], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert left.stdout.strip().splitlines()[-1] == "0"

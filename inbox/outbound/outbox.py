@@ -19,7 +19,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
@@ -59,6 +59,7 @@ T = TypeVar("T")
 _client: httpx.Client | None = None
 _client_lock = threading.Lock()
 _background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="caremgr-outbox")
+_in_flight: set[Future] = set()  # sends handed to `_background` and not done yet
 
 
 def queue_send(message_id: int) -> None:
@@ -164,11 +165,20 @@ def _due(messages: QuerySet[Message], now: datetime) -> QuerySet[Message]:
 
 def _dispatch(message_id: int) -> None:
     if settings.CAREMGR_TASKS_INLINE:
-        _background.submit(_send_in_background, message_id)
+        future = _background.submit(_send_in_background, message_id)
+        _in_flight.add(future)
+        future.add_done_callback(_in_flight.discard)
     else:
         from inbox.tasks import send_message
 
         send_message.delay(message_id)
+
+
+def wait_for_sends(timeout: float | None = 60.0) -> None:
+    """Wait until the sends handed to this process's background threads are done: a
+    command that queued replies returns only then, not while they still write their
+    outcome and live events into an interpreter shutting down."""
+    wait(list(_in_flight), timeout=timeout)
 
 
 def _send_in_background(message_id: int) -> None:
