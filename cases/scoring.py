@@ -17,6 +17,14 @@ from cases.timeline import event
 WAITING_STEP = 3600.0
 WAITING_CAPPED_AT = WAITING_MAX / WAITING_POINTS_PER_HOUR * 3600
 WAITING_STATUSES = (Status.NEW, Status.OPEN)
+# Fields a rescore writes.
+SCORE_FIELDS = [
+    "priority",
+    "priority_score",
+    "priority_reason",
+    "urgency_words",
+    "priority_check_at",
+]
 
 
 def rescore(case: Case, *, words: tuple[str, ...] | None = None, now: datetime) -> bool:
@@ -67,16 +75,6 @@ def rescore_logged(
         text=case.priority_reason,
         automatic=True,
     )
-
-
-# Fields a rescore writes.
-SCORE_FIELDS = [
-    "priority",
-    "priority_score",
-    "priority_reason",
-    "urgency_words",
-    "priority_check_at",
-]
 
 
 def _next_check(case: Case, inputs: PriorityInputs) -> datetime | None:

@@ -107,6 +107,19 @@ def generic_message(external_id: str = "m1", text: str = "Where is my refund?", 
     return item
 
 
+def brand_reply(external_id: str, text: str, *, to: str, in_reply_to: str, at) -> dict:
+    """A reply the brand posted natively to customer `to`, as the generic webhook brings it."""
+    return generic_message(
+        external_id,
+        text,
+        created_at=at.isoformat(),
+        direction="out",
+        author={"id": "brand"},
+        recipient={"id": to},
+        in_reply_to=in_reply_to,
+    )
+
+
 @pytest.fixture
 def account(db):
     return make_account()

@@ -11,7 +11,7 @@ from cases.intake import intake_messages
 from cases.models import Case, CaseEvent, RoutingRule
 from cases.monitor import tick
 from inbox.connectors.generic import parse_item
-from tests.conftest import generic_message, make_account, make_user
+from tests.conftest import brand_reply, generic_message, make_account, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -96,15 +96,8 @@ def test_a_manual_priority_is_kept_when_new_messages_arrive(account, agent):
 def test_our_own_reply_keeps_what_the_customer_said_in_the_score(account, agent):
     case = deliver(account, "m1", MILD)
     actions.record_reply(case, "Sorry, we are checking right now.", actor=agent)
-    reply = generic_message(
-        "r1",
-        "We found it.",
-        created_at=(T0 + timedelta(seconds=40)).isoformat(),
-        direction="out",
-        author={"id": "brand"},
-        recipient={"id": "u1"},
-        in_reply_to="m1",
-    )
+    at = T0 + timedelta(seconds=40)
+    reply = brand_reply("r1", "We found it.", to="u1", in_reply_to="m1", at=at)
     with transaction.atomic():
         intake_messages(account, [parse_item(reply, "[0]")])
     after = Case.objects.get()

@@ -15,7 +15,7 @@ from cases import actions, monitor, waiting
 from cases.intake import intake_messages
 from cases.models import Case, CaseEvent, Team
 from inbox.connectors.generic import parse_item
-from tests.conftest import generic_message, make_account, make_user, wall_clock
+from tests.conftest import brand_reply, generic_message, make_account, make_user, wall_clock
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("offline")]
 
@@ -109,15 +109,7 @@ def test_a_reply_the_brand_posted_natively_takes_the_wait_off_too(clock, account
     case = deliver(account)
     clock.now = T0 + timedelta(hours=4)
     waiting.tick(now=clock.now)
-    reply = generic_message(
-        "r1",
-        "We are on it.",
-        created_at=clock.now.isoformat(),
-        direction="out",
-        author={"id": "brand"},
-        recipient={"id": "u1"},
-        in_reply_to="m1",
-    )
+    reply = brand_reply("r1", "We are on it.", to="u1", in_reply_to="m1", at=clock.now)
     with transaction.atomic():
         intake_messages(account, [parse_item(reply, "[0]")])
     case.refresh_from_db()
