@@ -177,9 +177,9 @@ def new_instance(model: type[M], values: dict[str, Any], related: dict | None = 
         if field.attname not in values:
             attributes[field.attname] = field.get_default()
     attributes.update(values)
-    instance._state = ModelState()
+    instance._state = state = ModelState()
     if related:
-        instance._state.fields_cache.update(related)
+        state.fields_cache = dict(related)  # what the state's own descriptor would start
     return instance
 
 
@@ -308,6 +308,8 @@ def _insert_shape(
     model: type[models.Model], vendor: str, ignore: bool, key: tuple[str, ...] = ()
 ) -> _Insert:
     meta = model._meta
+    if meta.parents:
+        raise TypeError(f"{model.__name__} inherits a table: its key is not its own to set")
     fields = tuple(f for f in meta.concrete_fields if not f.primary_key)
     ops = connection.ops
     conflict = OnConflict.IGNORE if ignore else None
@@ -355,6 +357,9 @@ def insert_rows(
     columns = _columns(objects, shape.fields)
     done = 0
     inserted: dict[tuple, Any] = {}
+    # The key and the saved state written straight into each instance: the models written
+    # here have no parent model whose key `pk` would also set.
+    pk_name, alias = meta.pk.attname, connection.alias
     with plain_cursor(binary_arrays=bool(shape.unnest)) as cursor:
         for count, sql, params in shape.statements(columns):
             cursor.execute(sql, params)
@@ -366,20 +371,20 @@ def insert_rows(
                 else:
                     ids = [row[0] for row in cursor.fetchall()]
                 for obj, pk in zip(objects[done : done + count], ids, strict=True):
-                    obj.pk = pk
+                    obj.__dict__[pk_name] = pk
             done += count
     if not ignore_conflicts:
         for obj in objects:
-            obj._state.adding = False
-            obj._state.db = connection.alias
+            state = obj._state
+            state.adding, state.db = False, alias
     elif key:
         names = [meta.get_field(name).attname for name in key]
         for obj in objects:
             pk = inserted.get(tuple(obj.__dict__[name] for name in names))
             if pk is not None:
-                obj.pk = pk
-                obj._state.adding = False
-                obj._state.db = connection.alias
+                obj.__dict__[pk_name] = pk
+                state = obj._state
+                state.adding, state.db = False, alias
 
 
 def update_rows(objects: Iterable[models.Model], fields: Sequence[str]) -> int:

@@ -34,6 +34,9 @@ A = TypeVar("A")
 # Batches in flight beyond the one being filed: enough to keep every worker busy while the
 # caller files one, few enough that a slow caller does not pile up parsed batches.
 AHEAD_PER_WORKER = 1
+# Each batch goes out in this many parts per worker: a worker the scheduler holds back
+# keeps one small part waiting, not half the batch, while the others take the rest.
+PARTS_PER_WORKER = 4
 # The workers score at a lower priority: with one per core beside the process that files,
 # there are more busy processes than cores, and the filing (the import's bound) and a
 # server on the same machine should keep theirs.
@@ -116,7 +119,7 @@ def scored_batches(
                 while pending:
                     yield _collect(*pending.popleft())
                 raise
-            parts = _split([text(item) for item in batch], workers)
+            parts = _split([text(item) for item in batch], workers * PARTS_PER_WORKER)
             futures = [pool.submit(_score, part, also) for part in parts]
             pending.append((batch, futures, also is not None))
             if len(pending) > AHEAD_PER_WORKER * workers:
