@@ -29,6 +29,7 @@ from cases.scoring import SCORE_FIELDS, rescore_logged
 from cases.threading import JOIN, NEW, REOPEN, CaseFinder, Placement
 from cases.timeline import event
 from inbox.bulk import insert_rows, new_instance, update_rows
+from inbox.lookups import instances
 from inbox.models import Account, Direction, Message
 
 CASE_FIELDS = [
@@ -49,7 +50,7 @@ class Filer:
         self.account = account
         self.finder = finder
         self.now = now
-        self.tiers = {t.slug: t for t in Tier.objects.all()}
+        self.tiers = {t.slug: t for t in instances(Tier)}
         self.rules = active_rules()
         self._teams: dict[int, Team] = {}
         self.touched: dict[int, Case] = {}

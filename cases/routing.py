@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from cases.models import RoutingRule
+from inbox.lookups import instances
 from inbox.models import Account, Contact, Message
 
 
@@ -26,7 +27,7 @@ class Decision:
 
 
 def active_rules() -> list[RoutingRule]:
-    return list(RoutingRule.objects.filter(is_active=True).order_by("position", "id"))
+    return instances(RoutingRule, "is_active = %s ORDER BY position, id", [True])
 
 
 @lru_cache(maxsize=512)

@@ -58,6 +58,14 @@ def _kinds(fields: tuple[models.Field, ...]) -> tuple[tuple[int, int, models.Fie
     return tuple(kinds)
 
 
+@lru_cache(maxsize=128)
+def _preparers(fields: tuple[models.Field, ...], _under: tuple) -> dict[int, Prepare]:
+    """The preparer of each column that needs one, built once per shape and per database
+    and time zone settings (`_under`): a webhook writes one row, and building them costs
+    more than preparing its values."""
+    return {index: _preparer(kind, field) for index, kind, field in _kinds(fields)}
+
+
 def _preparer(kind: int, field: models.Field) -> Prepare:
     """The one step a column's value needs, as the field itself would take it."""
     ops = connection.ops
@@ -110,7 +118,7 @@ def _columns(objects: Sequence[models.Model], fields: tuple[models.Field, ...]) 
     go through descriptors otherwise, which costs more than the rest of this.
     """
     kinds = _kinds(fields)
-    preparers = {index: _preparer(kind, field) for index, kind, field in kinds}
+    preparers = _preparers(fields, (connection.alias, settings.USE_TZ, connection.timezone_name))
     moments = {index for index, kind, _ in kinds if kind == DATETIME}
     # A moment is often the same object in several columns and rows (a case's creation is
     # also its last message and its clocks' start; `auto_now` is one value for all rows):

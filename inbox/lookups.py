@@ -7,6 +7,7 @@ the keys as they are (strings and integers, the database's own values).
 """
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from django.db import connection, models
@@ -36,20 +37,17 @@ def rows_in(sql: str, params: Sequence[Any], keys: Iterable[Any]) -> list[tuple]
     return rows
 
 
-def instances_in(model: type[M], where: str, params: Sequence[Any], keys: Iterable[Any]) -> list[M]:
-    """Instances of `model` whose rows match `where` (with its `{keys}` IN list), loaded as
-    the ORM loads them: every concrete field, the database's converters applied.
-
-    Built the way `Model.from_db` leaves them, without `Model.__init__` (the models read
-    here have no `post_init` receivers): a raw queryset's per-row machinery costs more than
-    the query at a thousand rows.
-    """
+@lru_cache(maxsize=64)
+def _load_shape(model: type[models.Model], alias: str) -> tuple[str, list[str], list[tuple]]:
+    """`SELECT <every concrete column> FROM <table>`, the attribute names in that order,
+    and the converters of each column, once per model and database: building them costs
+    more than reading a few rows."""
     quote = connection.ops.quote_name
     meta = model._meta
     fields = meta.concrete_fields
     columns = ", ".join(quote(f.column) for f in fields)
     # Identifiers come from the model, quoted; every value is a parameter.
-    sql = f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {where}"  # noqa: S608
+    select = f"SELECT {columns} FROM {quote(meta.db_table)}"  # noqa: S608
     names = [f.attname for f in fields]
     converters = [
         (index, converter, column)
@@ -60,9 +58,36 @@ def instances_in(model: type[M], where: str, params: Sequence[Any], keys: Iterab
             *field.get_db_converters(connection),
         )
     ]
-    found: list[M] = []
+    return select, names, converters
+
+
+def instances_in(model: type[M], where: str, params: Sequence[Any], keys: Iterable[Any]) -> list[M]:
+    """Instances of `model` whose rows match `where` (with its `{keys}` IN list), loaded as
+    the ORM loads them: every concrete field, the database's converters applied.
+
+    Built the way `Model.from_db` leaves them, without `Model.__init__` (the models read
+    here have no `post_init` receivers): a raw queryset's per-row machinery costs more than
+    the query at a thousand rows.
+    """
+    select, _, _ = _load_shape(model, connection.alias)
+    return _instances(model, rows_in(f"{select} WHERE {where}", params, keys))
+
+
+def instances(model: type[M], where: str = "", params: Sequence[Any] = ()) -> list[M]:
+    """Every instance of `model` (or those whose rows match `where`, which may end in an
+    ORDER BY), loaded as `instances_in` loads them: for the few rows of a small table read
+    on every delivery, where compiling a queryset costs more than the query."""
+    select, _, _ = _load_shape(model, connection.alias)
+    with plain_cursor() as cursor:
+        cursor.execute(f"{select} WHERE {where}" if where else select, params)
+        return _instances(model, cursor.fetchall())
+
+
+def _instances(model: type[M], rows: Iterable[tuple]) -> list[M]:
     alias = connection.alias
-    for row in rows_in(sql, params, keys):
+    _, names, converters = _load_shape(model, alias)
+    found: list[M] = []
+    for row in rows:
         if converters:
             row = list(row)
             for index, converter, column in converters:
