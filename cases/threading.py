@@ -21,7 +21,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from cases.models import OPEN_STATUSES, Case, Status, Team, Tier
-from inbox.lookups import instances_in, rows_in
+from inbox.lookups import in_bulk, instances_in, rows_in
 from inbox.models import Account, Contact, Direction, Message
 
 JOIN, REOPEN, NEW, UNFILED = "join", "reopen", "new", "unfiled"
@@ -234,10 +234,10 @@ def _attach_related(cases: list[Case], account: Account, messages: Sequence[Mess
     contacts = {pk: contact for pk, contact in contacts.items() if contact is not None}
     missing = {case.contact_id for case in cases} - set(contacts)
     if missing:
-        contacts.update(Contact.objects.in_bulk(missing))
-    tiers = Tier.objects.in_bulk({case.tier_id for case in cases})
-    teams = Team.objects.in_bulk({case.team_id for case in cases} - {None})
-    assignees = get_user_model().objects.in_bulk({case.assignee_id for case in cases} - {None})
+        contacts.update(in_bulk(Contact, missing))
+    tiers = in_bulk(Tier, {case.tier_id for case in cases})
+    teams = in_bulk(Team, {case.team_id for case in cases} - {None})
+    assignees = in_bulk(get_user_model(), {case.assignee_id for case in cases} - {None})
     for case in cases:
         case._state.fields_cache.update(
             account=account,

@@ -73,6 +73,13 @@ def instances_in(model: type[M], where: str, params: Sequence[Any], keys: Iterab
     return _instances(model, rows_in(f"{select} WHERE {where}", params, keys))
 
 
+def in_bulk(model: type[M], keys: Iterable[Any]) -> dict[Any, M]:
+    """`model.objects.in_bulk(keys)`, loaded as `instances_in` loads them."""
+    pk = model._meta.pk.column
+    found = instances_in(model, f"{connection.ops.quote_name(pk)} IN ({{keys}})", [], keys)
+    return {instance.pk: instance for instance in found}
+
+
 def instances(model: type[M], where: str = "", params: Sequence[Any] = ()) -> list[M]:
     """Every instance of `model` (or those whose rows match `where`, which may end in an
     ORDER BY), loaded as `instances_in` loads them: for the few rows of a small table read

@@ -9,7 +9,7 @@ from django.db import transaction
 from cases.intake import _locked_delivery, process_delivery
 from cases.models import RoutingRule, Team, Tier
 from cases.routing import active_rules
-from inbox.lookups import instances
+from inbox.lookups import in_bulk, instances
 from inbox.models import Account, Delivery, DeliveryStatus
 from tests.conftest import generic_message, make_account
 
@@ -89,3 +89,18 @@ def test_a_processed_delivery_records_what_it_did_and_a_missing_one_is_reported(
     )
     assert delivery.processed_at is not None
     assert process_delivery(delivery.pk + 1000) == "missing"
+
+
+def test_rows_by_key_read_as_the_orm_reads_them(django_user_model):
+    ana = django_user_model.objects.create_user("ana", password="pw-ana-123", first_name="Ana")
+    bo = django_user_model.objects.create_user("bo", password="pw-bo-123", is_active=False)
+    keys = {ana.pk, bo.pk, bo.pk + 100}
+
+    read = in_bulk(django_user_model, keys)
+
+    expected = django_user_model.objects.in_bulk(keys)
+    assert {pk: fields_of(u) for pk, u in read.items()} == {
+        pk: fields_of(u) for pk, u in expected.items()
+    }
+    assert set(read) == {ana.pk, bo.pk}
+    assert in_bulk(Tier, set()) == {}
