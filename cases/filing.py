@@ -22,14 +22,13 @@ from cases.case_state import (
     replay,
     write_responses,
 )
-from cases.models import Case, CaseEvent, ResponseTime, Status, Team, Tier
+from cases.models import Case, CaseEvent, ResponseTime, Status, Team
 from cases.priority import urgency_words_of
 from cases.routing import active_rules, decide
 from cases.scoring import SCORE_FIELDS, rescore_logged
 from cases.threading import JOIN, NEW, REOPEN, CaseFinder, Placement
 from cases.timeline import event
 from inbox.bulk import insert_rows, new_instance, update_rows
-from inbox.lookups import instances
 from inbox.models import Account, Direction, Message
 
 CASE_FIELDS = [
@@ -50,7 +49,7 @@ class Filer:
         self.account = account
         self.finder = finder
         self.now = now
-        self.tiers = {t.slug: t for t in instances(Tier)}
+        self.tiers = finder.tiers
         self.rules = active_rules()
         self._teams: dict[int, Team] = {}
         self.touched: dict[int, Case] = {}

@@ -21,7 +21,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from cases.models import OPEN_STATUSES, Case, Status, Team, Tier
-from inbox.lookups import in_bulk, instances_in, rows_in
+from inbox.lookups import in_bulk, instances, instances_in, rows_in
 from inbox.models import Account, Contact, Direction, Message
 
 JOIN, REOPEN, NEW, UNFILED = "join", "reopen", "new", "unfiled"
@@ -49,6 +49,8 @@ class CaseFinder:
         self.cases: dict[int, Case] = {}
         self.by_contact: dict[int, list[Case]] = {}
         self.case_of_message: dict[str, int] = {}
+        # Every tier, by slug: a handful of rows, which the filing needs too.
+        self.tiers: dict[str, Tier] = {t.slug: t for t in instances(Tier)}
         if not messages:
             return
         reply_ids = {m.in_reply_to for m in messages if m.in_reply_to}
@@ -80,7 +82,7 @@ class CaseFinder:
         )
         replied = set(self.case_of_message.values()) - {case.pk for case in found}
         found += instances_in(Case, "account_id = %s AND id IN ({keys})", [account.pk], replied)
-        _attach_related(found, account, messages)
+        _attach_related(found, account, messages, self.tiers)
         for case in found:
             self.remember(case)
         self.latest_of_contact = self._latest_cases(
@@ -225,7 +227,9 @@ def orphans_answering(
     return found
 
 
-def _attach_related(cases: list[Case], account: Account, messages: Sequence[Message]) -> None:
+def _attach_related(
+    cases: list[Case], account: Account, messages: Sequence[Message], tiers: dict[str, Tier]
+) -> None:
     """Give each case its account, contact, tier, team and assignee, as `select_related`
     would: the messages' contacts where they hold them, the rest in one query per model."""
     if not cases:
@@ -235,7 +239,6 @@ def _attach_related(cases: list[Case], account: Account, messages: Sequence[Mess
     missing = {case.contact_id for case in cases} - set(contacts)
     if missing:
         contacts.update(in_bulk(Contact, missing))
-    tiers = in_bulk(Tier, {case.tier_id for case in cases})
     teams = in_bulk(Team, {case.team_id for case in cases} - {None})
     assignees = in_bulk(get_user_model(), {case.assignee_id for case in cases} - {None})
     for case in cases:
