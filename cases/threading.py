@@ -272,10 +272,12 @@ def _unfiled_outbound(
 ) -> list[Message]:
     """The account's stored outbound messages in no case that match `where` (its `{keys}`
     IN list), but those in `filed`, oldest first: ids read first, then only the rows kept."""
+    # The direction written out, not a parameter: the planner matches the partial index of
+    # exactly these rows (`message_unfiled_reply`) at once, instead of on every new value.
     unfiled = rows_in(
-        f"SELECT id FROM {MESSAGES} WHERE account_id = %s AND direction = %s"  # noqa: S608
-        f" AND case_id IS NULL AND {where}",
-        [account.pk, Direction.OUT.value, *params],
+        f"SELECT id FROM {MESSAGES} WHERE account_id = %s"  # noqa: S608
+        f" AND direction = '{Direction.OUT.value}' AND case_id IS NULL AND {where}",
+        [account.pk, *params],
         keys,
     )
     wanted = {row[0] for row in unfiled} - set(filed)

@@ -223,6 +223,13 @@ class Message(models.Model):
             models.Index(fields=["case", "created_at"], name="message_case_timeline"),
             models.Index(fields=["account", "conversation_id"], name="message_conversation"),
             models.Index(fields=["contact", "created_at"], name="message_contact_history"),
+            # The brand's replies that wait for the message they answer: few rows, looked up
+            # by what they answer for every delivery.
+            models.Index(
+                fields=["account", "in_reply_to"],
+                condition=Q(direction="out", case__isnull=True),
+                name="message_unfiled_reply",
+            ),
             models.Index(
                 fields=["delivery"], condition=Q(delivery__isnull=False), name="message_delivery"
             ),
