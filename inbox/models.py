@@ -223,6 +223,8 @@ class Message(models.Model):
             models.Index(fields=["case", "created_at"], name="message_case_timeline"),
             models.Index(fields=["account", "conversation_id"], name="message_conversation"),
             models.Index(fields=["contact", "created_at"], name="message_contact_history"),
+            # The message list's order (newest first), which its filters but `case` keep.
+            models.Index(fields=["created_at"], name="message_recent"),
             # The brand's replies that wait for the message they answer: few rows, looked up
             # by what they answer for every delivery.
             models.Index(
