@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from inbox.models import Account, Delivery
-from security.encryption import CredentialUnreadable
+from security.encryption import CredentialUnreadable, decrypt, encrypt
 from tests.conftest import generic_message, make_account, post_generic
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,6 +86,18 @@ def test_a_new_key_goes_first_rotation_reencrypts_and_the_old_key_can_go(setting
     settings.CAREMGR_SECRET_KEYS = [KEY_A]
     with pytest.raises(CredentialUnreadable, match="cannot be decrypted"):
         Account.objects.get(pk=account.pk)
+
+
+def test_a_credential_read_before_is_unreadable_once_its_key_is_removed(settings):
+    settings.CAREMGR_SECRET_KEYS = [KEY_A]
+    token = encrypt("page-token")
+    assert decrypt(token) == "page-token"  # read, as every delivery's account is
+
+    settings.CAREMGR_SECRET_KEYS = [KEY_B]
+    with pytest.raises(CredentialUnreadable):
+        decrypt(token)
+    settings.CAREMGR_SECRET_KEYS = [KEY_B, KEY_A]
+    assert decrypt(token) == "page-token"
 
 
 @pytest.mark.django_db
