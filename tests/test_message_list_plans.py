@@ -2,12 +2,16 @@
 (but `account` on SQLite, see docs/benchmarks.md): at 210,000 messages a list without it
 sorted every one, 54–64 ms a page, and the cost grew with each message stored."""
 
+import json
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from cases.api.serializers import MessageSerializer
 from cases.intake import intake_messages
 from inbox.connectors.generic import parse_item
+from inbox.models import Message
 from tests.conftest import generic_message
 
 pytestmark = pytest.mark.django_db
@@ -35,3 +39,27 @@ def test_the_message_list_reads_newest_first_by_its_index(admin_client, account,
         plan = " | ".join(row[-1] for row in cursor.fetchall())
     assert "INDEX message_recent" in plan, plan
     assert "TEMP B-TREE" not in plan, plan
+
+
+def test_the_message_list_writes_what_the_serializer_writes(admin_client, account, settings):
+    settings.TIME_ZONE = "Europe/Berlin"  # moments are written in the current zone
+    items = [
+        generic_message("m0", "Wo bleibt mein Paket? 😡", created_at="2026-10-25T00:30:00Z"),
+        generic_message(
+            "m1",
+            "We are <b>on it</b>.",
+            direction="out",
+            in_reply_to="m0",
+            created_at="2026-10-25T01:10:00Z",  # in the hour Berlin's clocks go back
+            author={"id": "brand", "handle": "brand", "name": "Brand"},
+            recipient={"id": "u1", "handle": "dana"},
+        ),
+    ]
+    intake_messages(account, [parse_item(item, f"[{n}]") for n, item in enumerate(items)])
+
+    results = admin_client.get("/api/v1/messages/").json()["results"]
+
+    expected = MessageSerializer(
+        Message.objects.select_related("account").order_by("-created_at"), many=True
+    ).data
+    assert results == json.loads(json.dumps(expected))
