@@ -23,7 +23,7 @@ from cases.threading import JOIN, CaseFinder, Placement, loose_replies, orphans_
 from inbox.bulk import update_rows
 from inbox.connectors import get_connector
 from inbox.connectors.base import ParsedMessage
-from inbox.lookups import instances_in
+from inbox.lookups import in_bulk, instances_in
 from inbox.models import Account, Contact, Delivery, DeliveryStatus, Message
 from inbox.recovery import BUSY_ATTEMPTS, is_busy_database
 from inbox.store import apply_statuses, prepare_messages, store_messages
@@ -188,7 +188,7 @@ def _locked_delivery(delivery_id: int) -> Delivery:
     if not found:
         raise Delivery.DoesNotExist(f"delivery {delivery_id}")
     delivery = found[0]
-    (delivery.account,) = instances_in(Account, "id IN ({keys})", [], [delivery.account_id])
+    delivery.account = in_bulk(Account, [delivery.account_id])[delivery.account_id]
     return delivery
 
 
