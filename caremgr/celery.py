@@ -1,5 +1,6 @@
 """Celery app for the scale-out path; with no REDIS_URL tasks run inline."""
 
+import gc
 import os
 
 from celery import Celery
@@ -10,6 +11,18 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "caremgr.settings")
 app = Celery("caremgr")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+def ready_for_deliveries(**kwargs) -> None:
+    """The intake's handlers and the sentiment engine built before the first task (and,
+    in a prefork pool, before the children fork, which inherit them). What is loaded by
+    then lasts the worker's life: the collector's full passes leave it alone, as the
+    server's do (`serve`)."""
+    from inbox.handoff import prepare
+
+    prepare()
+    gc.freeze()
 
 
 @worker_init.connect

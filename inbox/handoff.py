@@ -62,6 +62,20 @@ def batch_handler():
     return import_string(settings.CAREMGR_BATCH_HANDLER)
 
 
+def prepare() -> None:
+    """Load the handlers and build the sentiment engine now, in a process about to take
+    deliveries (a server filing them inline, a worker): cold, the first delivery paid for
+    it, about half a second of CPU (TextBlob's import, the lexicons, the detector) and as
+    much again on the first message in another language. Built before a worker forks, it
+    is inherited."""
+    from sentiment.pool import warm_up
+
+    delivery_handler()
+    deliveries_handler()
+    batch_handler()
+    warm_up()
+
+
 @cache
 def import_text_ahead():
     """`(work_out, found)`: `work_out(text)` runs in an import's scoring workers beside the

@@ -1,0 +1,65 @@
+"""A process about to take deliveries builds the sentiment engine before the first one:
+cold, the first webhook a server filed inline paid for TextBlob's import, the lexicons and
+the language detector, and the first German message for its lexicon again.
+
+Each check runs in a fresh interpreter (this one has built everything long ago): after the
+process started the way a server or a Celery worker starts, scoring English and German
+must not build anything more.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CHECK_NOTHING_LEFT_TO_BUILD = """
+import sentiment.lexicon as lexicon
+
+def refuse(key):
+    raise AssertionError(f"the {key} lexicon was built on the first message")
+
+lexicon._build = refuse
+from sentiment import analyze
+assert analyze("Meine Bestellung ist zu spät, ich will mein Geld zurück").language == "de"
+assert analyze("my order is late and nobody answers").label == "negative"
+print("warm")
+"""
+
+
+def run(start: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "caremgr.settings", **env}
+    return subprocess.run(
+        [sys.executable, "-c", start + CHECK_NOTHING_LEFT_TO_BUILD],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_server_filing_inline_is_warm_before_its_first_request():
+    done = run("import caremgr.asgi\n", CAREMGR_TASKS_INLINE="1")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "warm"
+
+
+def test_a_celery_worker_is_warm_before_its_first_task():
+    done = run(
+        "import django\n"
+        "django.setup()\n"
+        "from caremgr.celery import ready_for_deliveries\n"
+        "ready_for_deliveries()\n"
+        "import gc\n"
+        "assert gc.get_freeze_count() > 10_000  # full passes skip what lasts the worker's life\n"
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "warm"
+
+
+def test_the_check_fails_in_a_cold_process():
+    done = run("import django\ndjango.setup()\n")
+    assert done.returncode != 0
+    assert "lexicon was built on the first message" in done.stderr
