@@ -225,6 +225,9 @@ class Message(models.Model):
             models.Index(fields=["contact", "created_at"], name="message_contact_history"),
             # The message list's order (newest first), which its filters but `case` keep.
             models.Index(fields=["created_at"], name="message_recent"),
+            # The same for one account: SQLite keeps no statistics, and from the account's
+            # other indexes it sorted every message of the account for each page.
+            models.Index(fields=["account", "created_at"], name="message_account_recent"),
             # The brand's replies that wait for the message they answer: few rows, looked up
             # by what they answer for every delivery.
             models.Index(
