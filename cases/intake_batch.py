@@ -25,6 +25,7 @@ from django.utils import timezone
 from cases.intake import intake_messages, process_delivery
 from inbox.connectors import get_connector
 from inbox.connectors.base import ParsedMessage, ParseResult, PayloadError
+from inbox.lookups import in_bulk, instances_in, rows_in
 from inbox.models import Account, Delivery, DeliveryStatus
 from inbox.store import apply_statuses
 from sentiment import Sentiment, analyze
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 # The advisory lock key batch filing holds (any constant no other lock of ours uses).
 BATCH_FILING_LOCK = 0x6361_7265_6261_7463  # "carebatc"
+DELIVERIES = connection.ops.quote_name(Delivery._meta.db_table)
 
 
 def process_deliveries(delivery_ids: Sequence[int]) -> int:
@@ -65,20 +67,24 @@ Scored = tuple[ParseResult, list[Sentiment]]
 
 def _read_ahead(delivery_ids: Sequence[int]) -> dict[int, Scored]:
     """The waiting deliveries parsed and scored, before any lock; a delivery that does not
-    parse is left out (the filing parses it again and fails the batch as before)."""
-    waiting = list(
-        Delivery.objects.filter(pk__in=delivery_ids, status=DeliveryStatus.RECEIVED).only(
-            "pk", "account_id", "body"
-        )
+    parse is left out (the filing parses it again and fails the batch as before).
+
+    Plain reads here and in the filing, once per batch of a hundred: compiling the
+    querysets and building their rows took a sixth of a worker's CPU."""
+    waiting = rows_in(
+        f"SELECT id, account_id, body FROM {DELIVERIES}"  # noqa: S608 - our table, quoted
+        " WHERE status = %s AND id IN ({keys})",
+        [DeliveryStatus.RECEIVED],
+        delivery_ids,
     )
-    accounts = Account.objects.in_bulk({d.account_id for d in waiting})
+    accounts = in_bulk(Account, {account_id for _, account_id, _ in waiting})
     ahead: dict[int, Scored] = {}
-    for delivery in waiting:
-        account = accounts.get(delivery.account_id)
+    for pk, account_id, body in waiting:
+        account = accounts.get(account_id)
         if account is None:
             continue
         with suppress(PayloadError):  # met again in the filing, which says what it was
-            ahead[delivery.pk] = _scored(account, bytes(delivery.body))
+            ahead[pk] = _scored(account, bytes(body))
     return ahead
 
 
@@ -89,15 +95,20 @@ def _scored(account: Account, body: bytes) -> Scored:
 
 def _file_together(delivery_ids: Sequence[int], ahead: dict[int, Scored]) -> int:
     _one_filer_at_a_time()
-    deliveries = list(
-        Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(pk__in=delivery_ids, status=DeliveryStatus.RECEIVED)
-        .defer("body")  # read ahead; loaded here only for one that was not
-        .order_by("pk")
+    features = connection.features
+    # Rows another worker is filing are skipped, not waited for.
+    lock = " FOR UPDATE SKIP LOCKED" if features.has_select_for_update_skip_locked else ""
+    deliveries = instances_in(
+        Delivery,
+        "status = %s AND id IN ({keys}) ORDER BY id" + lock,
+        [DeliveryStatus.RECEIVED],
+        delivery_ids,
+        defer=("body",),  # read ahead; loaded here only for one that was not
     )
     if not deliveries:
         return 0
-    accounts = Account.objects.in_bulk({d.account_id for d in deliveries})
+    deliveries.sort(key=lambda delivery: delivery.pk)
+    accounts = in_bulk(Account, {d.account_id for d in deliveries})
     by_account: dict[int, list[Delivery]] = defaultdict(list)
     for delivery in deliveries:
         by_account[delivery.account_id].append(delivery)

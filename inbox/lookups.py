@@ -38,13 +38,15 @@ def rows_in(sql: str, params: Sequence[Any], keys: Iterable[Any]) -> list[tuple]
 
 
 @lru_cache(maxsize=64)
-def _load_shape(model: type[models.Model], alias: str) -> tuple[str, list[str], list[tuple]]:
-    """`SELECT <every concrete column> FROM <table>`, the attribute names in that order,
-    and the converters of each column, once per model and database: building them costs
-    more than reading a few rows."""
+def _load_shape(
+    model: type[models.Model], alias: str, defer: tuple[str, ...] = ()
+) -> tuple[str, list[str], list[tuple]]:
+    """`SELECT <every concrete column but those deferred> FROM <table>`, the attribute
+    names in that order, and the converters of each column, once per model, database and
+    deferral: building them costs more than reading a few rows."""
     quote = connection.ops.quote_name
     meta = model._meta
-    fields = meta.concrete_fields
+    fields = [f for f in meta.concrete_fields if f.name not in defer]
     columns = ", ".join(quote(f.column) for f in fields)
     # Identifiers come from the model, quoted; every value is a parameter.
     select = f"SELECT {columns} FROM {quote(meta.db_table)}"  # noqa: S608
@@ -61,16 +63,24 @@ def _load_shape(model: type[models.Model], alias: str) -> tuple[str, list[str], 
     return select, names, converters
 
 
-def instances_in(model: type[M], where: str, params: Sequence[Any], keys: Iterable[Any]) -> list[M]:
+def instances_in(
+    model: type[M],
+    where: str,
+    params: Sequence[Any],
+    keys: Iterable[Any],
+    *,
+    defer: tuple[str, ...] = (),
+) -> list[M]:
     """Instances of `model` whose rows match `where` (with its `{keys}` IN list), loaded as
-    the ORM loads them: every concrete field, the database's converters applied.
+    the ORM loads them: every concrete field, the database's converters applied. A field
+    named in `defer` is not read; as with `QuerySet.defer`, it is loaded when first used.
 
     Built the way `Model.from_db` leaves them, without `Model.__init__` (the models read
     here have no `post_init` receivers): a raw queryset's per-row machinery costs more than
     the query at a thousand rows.
     """
-    select, _, _ = _load_shape(model, connection.alias)
-    return _instances(model, rows_in(f"{select} WHERE {where}", params, keys))
+    select, _, _ = _load_shape(model, connection.alias, defer)
+    return _instances(model, rows_in(f"{select} WHERE {where}", params, keys), defer)
 
 
 def in_bulk(model: type[M], keys: Iterable[Any]) -> dict[Any, M]:
@@ -90,9 +100,9 @@ def instances(model: type[M], where: str = "", params: Sequence[Any] = ()) -> li
         return _instances(model, cursor.fetchall())
 
 
-def _instances(model: type[M], rows: Iterable[tuple]) -> list[M]:
+def _instances(model: type[M], rows: Iterable[tuple], defer: tuple[str, ...] = ()) -> list[M]:
     alias = connection.alias
-    _, names, converters = _load_shape(model, alias)
+    _, names, converters = _load_shape(model, alias, defer)
     found: list[M] = []
     for row in rows:
         if converters:

@@ -9,7 +9,7 @@ from django.db import transaction
 from cases.intake import _locked_delivery, process_delivery
 from cases.models import RoutingRule, Team, Tier
 from cases.routing import active_rules
-from inbox.lookups import in_bulk, instances
+from inbox.lookups import in_bulk, instances, instances_in
 from inbox.models import Account, Delivery, DeliveryStatus
 from tests.conftest import generic_message, make_account
 
@@ -104,3 +104,18 @@ def test_rows_by_key_read_as_the_orm_reads_them(django_user_model):
     }
     assert set(read) == {ana.pk, bo.pk}
     assert in_bulk(Tier, set()) == {}
+
+
+def test_a_deferred_field_is_left_unread_and_loads_when_used(django_assert_num_queries):
+    account = make_account(slug="shop")
+    body = json.dumps(generic_message("m1", "Where is my parcel? <script>x</script>")).encode()
+    delivery = Delivery.objects.create(account=account, body=body)
+
+    with django_assert_num_queries(1):
+        [read] = instances_in(Delivery, "id IN ({keys})", [], [delivery.pk], defer=("body",))
+
+    assert "body" not in read.__dict__
+    expected = fields_of(Delivery.objects.defer("body").get(pk=delivery.pk))
+    with django_assert_num_queries(1):  # the body, on first use, as QuerySet.defer does
+        assert fields_of(read) == expected
+    assert bytes(read.body) == body
