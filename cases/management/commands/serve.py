@@ -20,6 +20,9 @@ from django.utils.module_loading import import_string
 
 log = logging.getLogger(__name__)
 
+# How long a stopping server waits for the background pass under way to finish.
+FINISH_PASS_SECONDS = 10.0
+
 
 def background_pass() -> None:
     """One pass of the SLA monitor, the waiting cases' priority, the outbox and recovery."""
@@ -95,6 +98,21 @@ def start_beside_server(
     return [thread for thread in threads if thread is not None]
 
 
+def stop_beside_server(
+    stop: threading.Event, threads: list[threading.Thread], timeout: float = FINISH_PASS_SECONDS
+) -> None:
+    """Stop the threads beside the server, letting a pass under way finish while the
+    interpreter is still whole. Left to die with it, a pass that was sending the outbox
+    when the server stopped met a closing interpreter halfway: its live events refused,
+    a traceback for each in the log."""
+    stop.set()
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+        if thread.is_alive():
+            log.warning("%s still running after %.0f s; stopping without it", thread.name, timeout)
+
+
 class Command(BaseCommand):
     help = "Serve HTTP and WebSocket with daphne, with the SLA monitor and outbox beside it."
 
@@ -111,7 +129,7 @@ class Command(BaseCommand):
 
         load_before_serving()
         stop = threading.Event()
-        start_beside_server(stop, background=not no_background, interval=interval)
+        threads = start_beside_server(stop, background=not no_background, interval=interval)
         self.stdout.write(f"caremgr on http://{host}:{port}/  (Ctrl-C stops)")
         started = time.monotonic()
         try:
@@ -126,5 +144,5 @@ class Command(BaseCommand):
                 ]
             )
         finally:
-            stop.set()
+            stop_beside_server(stop, threads)
             log.info("stopped after %.0f s", time.monotonic() - started)
