@@ -35,6 +35,7 @@ from ws_fanout_bench import Server, manage, process_cpu, session_cookie
 
 SUPERVISOR, AGENT, PASSWORD = "scale-supervisor", "shop-agent1", "scale-pass-1"
 API = "/api/v1/cases/"
+MESSAGES_API = "/api/v1/messages/"
 
 
 # The case list as a supervisor: (line, query); {team}, {account}, {handle} come from the data.
@@ -71,6 +72,8 @@ LIST_QUERIES = (
 def plan(requests: int) -> list[tuple[str, str, list[str]]]:
     """(line, session, paths) for every request the run times; ids and values come from
     the data so each filter selects something."""
+    from django.db.models import Count
+
     from cases.api.pagination import ORDERINGS, CaseKeysetPagination
     from cases.models import Case, Team, sla_rank
     from inbox.models import Account
@@ -114,6 +117,17 @@ def plan(requests: int) -> list[tuple[str, str, list[str]]]:
     row = count // 20
     lines.append((f"list cursor after row {row} (sla_due)", "supervisor", [deep("sla_due", row)]))
     lines.append(("inbox page GET / (100 rows)", "supervisor", ["/"]))
+    by_size = Account.objects.annotate(n=Count("messages")).order_by("-n", "pk")
+    largest, smallest = by_size.first().slug, by_size.last().slug
+    for label, query in (
+        ("", ""),
+        ("?direction=out", "direction=out"),
+        (f"?account=<largest, {largest}>", f"account={largest}"),
+        (f"?account=<smallest, {smallest}>", f"account={smallest}"),
+        ("?account=<largest>&direction=in", f"account={largest}&direction=in"),
+    ):
+        path = f"{MESSAGES_API}?{query}" if query else MESSAGES_API
+        lines.append((f"messages {label or 'newest first'}".strip(), "supervisor", [path]))
     for pk, messages in (typical, longest):
         lines.append(
             (f"case page /cases/<id>/ ({messages} messages)", "supervisor", [f"/cases/{pk}/"])
