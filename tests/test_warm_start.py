@@ -4,7 +4,7 @@ the language detector, and the first German message for its lexicon again.
 
 Each check runs in a fresh interpreter (this one has built everything long ago): after the
 process started the way a server or a Celery worker starts, scoring English and German
-must not build anything more.
+must not build anything more, nor import a connector.
 """
 
 import os
@@ -24,6 +24,9 @@ lexicon._build = refuse
 from sentiment import analyze
 assert analyze("Meine Bestellung ist zu spät, ich will mein Geld zurück").language == "de"
 assert analyze("my order is late and nobody answers").label == "negative"
+import sys
+connectors = {f"inbox.connectors.{name}" for name in ("meta", "x", "telegram", "generic")}
+assert connectors <= set(sys.modules), "a connector is imported on its first delivery"
 print("warm")
 """
 
