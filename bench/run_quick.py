@@ -52,7 +52,8 @@ def steps(database_url: str | None, workdir: Path) -> list[Step]:
                 "1",
                 str(ROOT.parent / "shared/data/twcs/twcs_head5000.csv"),
             ],
-            r"messages\):",
+            # the file's line, the column heads, each figure and the two targets' checks
+            r"messages\), |^wall +CPU|^(textblob|engine|parse|import \d|insert) ",
         ),
         Step(
             "data set",
