@@ -21,30 +21,33 @@ def delivery_handler():
     return import_string(settings.CAREMGR_DELIVERY_HANDLER)
 
 
-def hand_over(delivery_id: int) -> None:
-    """Process the delivery once the transaction that stored it has committed."""
-    transaction.on_commit(lambda: dispatch(delivery_id))
+def hand_over(*delivery_ids: int) -> None:
+    """Process the deliveries once the transaction that stored them has committed."""
+    transaction.on_commit(lambda: dispatch(*delivery_ids))
 
 
-def dispatch(delivery_id: int) -> None:
+def dispatch(*delivery_ids: int) -> None:
     """Process now (inline) or queue for a worker.
 
-    On Redis the id goes onto the intake list that workers drain in batches
-    (`inbox.intake_queue`); on any other broker it is one task per delivery.
+    On Redis the ids go onto the intake list that workers drain in batches
+    (`inbox.intake_queue`), in one round trip; on any other broker it is one task per
+    delivery.
     """
     if settings.CAREMGR_TASKS_INLINE:
-        delivery_handler()(delivery_id)
+        for delivery_id in delivery_ids:
+            delivery_handler()(delivery_id)
         return
     from inbox import intake_queue
     from inbox.tasks import drain_intake, process_delivery
 
     try:
         if not intake_queue.is_available():
-            process_delivery.delay(delivery_id)
-        elif intake_queue.push(delivery_id):
+            for delivery_id in delivery_ids:
+                process_delivery.delay(delivery_id)
+        elif intake_queue.push(*delivery_ids):
             drain_intake.delay()
-    except Exception:  # broker down: the stored row is picked up by redeliver_stale
-        log.warning("delivery %s stored but not queued", delivery_id, exc_info=True)
+    except Exception:  # broker down: the stored rows are picked up by redeliver_stale
+        log.warning("deliveries %s stored but not queued", delivery_ids, exc_info=True)
 
 
 @cache

@@ -62,11 +62,12 @@ def client() -> redis.Redis:
         return _clients[url]
 
 
-def push(delivery_id: int) -> bool:
-    """Queue one delivery; True when no drain was awake and the caller must start one."""
+def push(*delivery_ids: int) -> bool:
+    """Queue deliveries, in order; True when no drain was awake and the caller must start
+    one."""
     queue, awake = keys()
     pipe = client().pipeline(transaction=False)
-    pipe.rpush(queue, delivery_id)
+    pipe.rpush(queue, *delivery_ids)
     pipe.set(awake, 1, nx=True, ex=AWAKE_SECONDS)
     _, woke = pipe.execute()
     return bool(woke)
