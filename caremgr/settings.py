@@ -155,6 +155,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 CELERY_TASK_IGNORE_RESULT = True
+# Tasks keep their database connections as requests do (caremgr.celery); the Django
+# fixup's own closing after this many tasks is put out of reach.
+CELERY_DB_REUSE_MAX = 10**9
 CELERY_BEAT_SCHEDULE = {
     "sla-monitor": {"task": "cases.tasks.sla_monitor_tick", "schedule": 15.0},
     "waiting-priority": {"task": "cases.tasks.waiting_priority_tick", "schedule": 15.0},
