@@ -35,7 +35,8 @@ def test_a_worker_files_batch_after_batch_on_one_connection(tmp_path, own_postgr
         )
         return [row[0] for row in db.execute(sql, [WORKER]).fetchall()]
 
-    worker = celery_worker({**server.env, "PGAPPNAME": WORKER})
+    # Kept as long as the setting says (`make test` runs with CONN_MAX_AGE=0).
+    worker = celery_worker({**server.env, "PGAPPNAME": WORKER, "CONN_MAX_AGE": "60"})
     try:
         assert deliver(server, [message("first", "Where is my parcel?")]).status == 200
         wait_until(lambda: processed() == 1, seconds=60, what="the first delivery filed")
