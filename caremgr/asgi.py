@@ -31,3 +31,7 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+from caremgr.preload import load_and_freeze  # noqa: E402
+
+load_and_freeze()  # under any ASGI server, before the first request

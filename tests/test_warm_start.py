@@ -31,10 +31,10 @@ print("warm")
 """
 
 
-def run(start: str, **env: str) -> subprocess.CompletedProcess:
+def run(start: str, check: str = CHECK_NOTHING_LEFT_TO_BUILD, **env: str):
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "caremgr.settings", **env}
     return subprocess.run(
-        [sys.executable, "-c", start + CHECK_NOTHING_LEFT_TO_BUILD],
+        [sys.executable, "-c", start + check],
         cwd=ROOT,
         env=environment,
         capture_output=True,
@@ -66,3 +66,18 @@ def test_the_check_fails_in_a_cold_process():
     done = run("import django\ndjango.setup()\n")
     assert done.returncode != 0
     assert "lexicon was built on the first message" in done.stderr
+
+
+def test_a_web_process_of_the_scale_out_path_freezes_what_it_loaded():
+    """uvicorn's processes import caremgr.asgi: every view loaded and frozen before the
+    first request, so no full pass over them holds up the requests under load."""
+    done = run(
+        "import caremgr.asgi\n",
+        "import gc, sys\n"
+        "assert gc.get_freeze_count() > 10_000\n"
+        "assert {'cases.views', 'cases.api.views', 'inbox.webhooks'} <= set(sys.modules)\n"
+        "print('frozen')\n",
+        CAREMGR_TASKS_INLINE="0",
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "frozen"

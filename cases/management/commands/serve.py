@@ -5,7 +5,6 @@ drains the outbox, so nothing needs a second terminal. The scale-out path runs d
 uvicorn) processes, Celery workers and Celery beat instead.
 """
 
-import gc
 import logging
 import threading
 import time
@@ -15,7 +14,6 @@ from asgiref.sync import AsyncSingleThreadContext
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
-from django.urls import get_resolver
 from django.utils.module_loading import import_string
 
 log = logging.getLogger(__name__)
@@ -59,12 +57,11 @@ def background_loop(
 
 def load_before_serving() -> None:
     """Load the application, its URLs and views before the first request, and leave what is
-    loaded out of the collector's full passes: it lasts as long as the process, and walking
-    it again (over 100,000 objects) made the request that set off a pass tens of
-    milliseconds slower."""
+    loaded out of the collector's full passes (`caremgr.preload`)."""
+    from caremgr.preload import load_and_freeze
+
     import_string(settings.ASGI_APPLICATION)
-    get_resolver().url_patterns  # noqa: B018 -- imports every view
-    gc.freeze()
+    load_and_freeze()
 
 
 def start_beside_server(
