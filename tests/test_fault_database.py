@@ -7,12 +7,23 @@ TCP proxy the test cuts, so open connections are reset and new ones refused, or 
 so new connections are accepted and never answered.
 """
 
+import os
 import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.faults import AGENT, PASSWORD, deliver, message, prepare, start
+from tests.faults import (
+    AGENT,
+    PASSWORD,
+    celery_worker,
+    deliver,
+    message,
+    prepare,
+    start,
+    wait_until,
+)
 from tests.live_server import Server
 from tests.tcp_proxy import TcpProxy
 
@@ -109,5 +120,55 @@ def test_a_postgres_server_that_never_answers_gets_503_within_the_connect_timeou
         listing = server.api("/api/v1/messages/?account=shop", token)["results"]
         assert sorted(m["external_id"] for m in listing) == ["hung-1", "warm-up"]
     finally:
+        server.stop()
+        proxy.stop()
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.celery
+def test_a_burst_while_postgres_is_cut_gets_503_each_and_every_retry_is_filed_once(
+    tmp_path, own_postgres, needs_redis
+):
+    """On the scale-out path concurrent deliveries are stored together: a write that fails
+    fails every request it held, each with its own 503, and nothing half-stored stays."""
+    proxy, through_proxy = TcpProxy.for_url(own_postgres)
+    setup = Server(tmp_path, DATABASE_URL=own_postgres)
+    prepare(setup)
+    proxy.start()
+    env = {"DATABASE_URL": through_proxy, "REDIS_URL": os.environ["REDIS_URL"]}
+    server = Server(tmp_path, CAREMGR_TASKS_INLINE="false", **env)
+    start(server)
+    burst = [
+        message(f"burst-{n}", f"Parcel {n} is lost", author={"id": f"c{n}", "handle": f"c{n}"})
+        for n in range(8)
+    ]
+    worker = None
+    try:
+        assert deliver(server, message("warm-up")).status == 200
+
+        proxy.cut()
+        with ThreadPoolExecutor(len(burst)) as pool:
+            for answer in pool.map(lambda payload: deliver(server, payload), burst):
+                assert_retry_later(answer)
+
+        proxy.restore()
+        for _ in range(2):  # the platform retries; a retry of a retry adds nothing
+            with ThreadPoolExecutor(len(burst)) as pool:
+                answers = list(pool.map(lambda payload: deliver(server, payload), burst))
+            assert [answer.status for answer in answers] == [200] * len(burst)
+        worker = celery_worker(server.env)
+        token = server.token(AGENT, PASSWORD)
+
+        def filed() -> list[str]:
+            listing = server.api("/api/v1/messages/?account=shop&page_size=50", token)
+            return sorted(m["external_id"] for m in listing["results"] if m["case"])
+
+        expected = sorted(["warm-up", *(f"burst-{n}" for n in range(8))])
+        wait_until(lambda: filed() == expected, seconds=60, what="every message filed once")
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=10)
         server.stop()
         proxy.stop()
