@@ -12,12 +12,9 @@ from caremgr.request_threads import get_asgi_application
 
 django_asgi_app = get_asgi_application()
 
-from django.conf import settings  # noqa: E402
-
 from inbox.handoff import prepare  # noqa: E402
 
-if settings.CAREMGR_TASKS_INLINE:
-    prepare()  # deliveries are filed in this process: ready before the first one
+prepare()  # ready before the first delivery (filed here when inline) and the first reply
 
 from caremgr.routing import websocket_urlpatterns  # noqa: E402
 from inbox.webhook_asgi import WebhookFastPath  # noqa: E402

@@ -67,8 +67,8 @@ def batch_handler():
 
 def prepare() -> None:
     """Load the handlers and build the sentiment engine now, in a process about to take
-    deliveries (a server filing them inline, a worker): cold, the first delivery paid for
-    it, about half a second of CPU (TextBlob's import, the lexicons, the detector) and as
+    deliveries or replies (any server, a worker): cold, the first delivery (or reply) paid
+    for it, about half a second of CPU (TextBlob's import, the lexicons, the detector) and as
     much again on the first message in another language; the connectors were imported on
     their first delivery too. Built before a worker forks, it is inherited."""
     from inbox.connectors import get_connector
