@@ -41,10 +41,11 @@ def keep_database_connections(sender=None, **kwargs) -> None:
 
     Celery's Django fixup closes them before and after every task, so each intake batch
     started a new PostgreSQL backend (a process, its catalog caches filled again), and the
-    production comparison filed a sixth fewer messages a second for it. Its own count is put out of reach in settings
-    (`CELERY_DB_REUSE_MAX`); here a connection is closed when it saw an error it did not
-    survive or outlived CONN_MAX_AGE, and checked before its next query. A task run eagerly
-    runs inside its caller's request, whose connection is not the task's to close.
+    production comparison filed a sixth fewer messages a second for it. Its own count is
+    put out of reach in settings (`CELERY_DB_REUSE_MAX`); here a connection is closed when
+    it saw an error it did not survive or outlived CONN_MAX_AGE, and checked before its
+    next query. A task run eagerly runs inside its caller's request, whose connection is
+    not the task's to close.
     """
     if sender is not None and getattr(sender.request, "is_eager", False):
         return
