@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from report_bench import admin_sql, cpu_model
+from webhook_load import cpu_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = (1, 2, 4, 8)
@@ -27,11 +28,6 @@ BODY = b'[{"external_id": "m", "text": "' + b"My parcel is late again " * 20 + b
 def own_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-def backend_cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -78,11 +74,11 @@ def run(url: str, options) -> None:
     print("together  this process  PostgreSQL  wall  (per delivery, ms)")
     for round_ in range(options.rounds):
         for size in SIZES:
-            own, db, wall = own_cpu(), backend_cpu(backend), time.perf_counter()
+            own, db, wall = own_cpu(), cpu_seconds(backend), time.perf_counter()
             for _ in range(options.deliveries // size):
                 store_and_hand_over([Delivery(account=account, body=BODY) for _ in range(size)])
             count = options.deliveries // size * size
-            own, db = own_cpu() - own, backend_cpu(backend) - db
+            own, db = own_cpu() - own, cpu_seconds(backend) - db
             wall = time.perf_counter() - wall
             print(
                 f"{size:8d}  {1000 * own / count:12.3f}  {1000 * db / count:10.3f}"

@@ -20,15 +20,9 @@ from inbox.stored_together import Together
 from inbox.tasks import drain_intake
 from inbox.webhooks import accept_delivery
 from tests.conftest import generic_message, hex_signature
+from tests.faults import wait_until
 
 WAIT = 10  # seconds a test waits for a thread at most
-
-
-def wait_until(condition) -> None:
-    deadline = time.monotonic() + WAIT
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.001)
 
 
 class Recorder:
@@ -69,7 +63,7 @@ def test_requests_arriving_during_a_write_are_written_together_in_the_next():
         first = pool.submit(together.store, "first")
         assert write.writing.wait(WAIT)
         later = [pool.submit(together.store, n) for n in range(5)]
-        wait_until(lambda: together.waiting() == 5)
+        wait_until(lambda: together.waiting() == 5, seconds=WAIT, what="five waiting")
         assert not any(f.done() for f in [first, *later])  # nobody answered before the commit
         write.release.set()
         for future in [first, *later]:
@@ -87,7 +81,7 @@ def test_a_batch_holds_at_most_its_limit_and_the_rest_follows():
         futures = [pool.submit(together.store, "first")]
         assert write.writing.wait(WAIT)
         futures += [pool.submit(together.store, n) for n in range(5)]
-        wait_until(lambda: together.waiting() == 5)
+        wait_until(lambda: together.waiting() == 5, seconds=WAIT, what="five waiting")
         write.release.set()
         for future in futures:
             future.result(WAIT)
@@ -103,7 +97,7 @@ def test_a_failed_write_fails_every_request_of_its_batch_and_the_next_is_written
         first = pool.submit(together.store, "first")
         assert write.writing.wait(WAIT)
         doomed = [pool.submit(together.store, item) for item in ("bad", "x", "y")]
-        wait_until(lambda: together.waiting() == 3)
+        wait_until(lambda: together.waiting() == 3, seconds=WAIT, what="three waiting")
         write.release.set()
         first.result(WAIT)
         errors = [future.exception(WAIT) for future in doomed]
