@@ -14,7 +14,7 @@ it times, best of --repeat:
   worker processes while this one files the batches before).
 
 Rates are messages per second of wall clock and of CPU time. CPU time counts this process,
-its worker processes and, on PostgreSQL on this machine, its server backend. The machine is
+its worker processes and, on PostgreSQL on this machine, the server's processes. The machine is
 shared, so a third figure, "idle bound", is what idle cores would allow for the work
 measured: messages / max(CPU of this process, all CPU / cores), since this process files
 while the workers score (for the one-core figures it is the CPU rate). Targets: the import
@@ -41,8 +41,8 @@ from io import StringIO
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from report_bench import Clock as ReportClock
 from report_bench import admin_sql, cpu_model
+from webhook_load import cpu_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "twcs"
@@ -126,23 +126,31 @@ class Run:
 
 class Clock:
     """Wall time and CPU time: this process, its reaped children (the scoring workers) and,
-    on PostgreSQL on this machine, its server backend (the report bench's clock)."""
+    on PostgreSQL on this machine, the whole server: every backend (an import files with
+    more than one connection), those that ended included, and its background processes
+    (the WAL writer, autovacuum), whose work the import's writes cause."""
 
     def __init__(self) -> None:
-        self.own_and_backend: ReportClock | None = None
+        self.server: int | None = None
 
     def attach(self) -> None:
-        """Follow the backend of the current database connection."""
+        """Follow the PostgreSQL server of the current database connection."""
         from django.db import connection
 
-        self.own_and_backend = ReportClock(connection)
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = Path(f"/proc/{cursor.fetchone()[0]}/stat")
+        if backend.exists():  # the server runs here: its postmaster is the backend's parent
+            self.server = int(backend.read_text().rsplit(")", 1)[1].split()[1])
 
     def cpu(self) -> tuple[float, float]:
         """(CPU seconds of everything counted, of this process alone)."""
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         own = time.process_time()
-        used = self.own_and_backend.cpu() if self.own_and_backend else own
-        return used + children.ru_utime + children.ru_stime, own
+        server = cpu_seconds(self.server, reaped=True) if self.server else 0.0
+        return own + server + children.ru_utime + children.ru_stime, own
 
     def measure(self, work: Callable[..., int], *args) -> Run:
         wall, (cpu, own) = time.perf_counter(), self.cpu()

@@ -73,8 +73,9 @@ def tweet(message, prefix: str) -> bytes:
     ).encode()
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time of a process and all its descendants, from /proc."""
+def cpu_seconds(pid: int, *, reaped: bool = False) -> float:
+    """CPU time of a process and all its descendants, from /proc; with `reaped`, also that
+    of the descendants that ended and were waited for (a server's finished backends)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -90,6 +91,8 @@ def cpu_seconds(pid: int) -> float:
         try:
             fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])
+            if reaped:
+                total += int(fields[13]) + int(fields[14])
         except OSError:
             pass
     return total / os.sysconf("SC_CLK_TCK")

@@ -30,6 +30,7 @@ from cases.threading import JOIN, NEW, REOPEN, CaseFinder, Placement
 from cases.timeline import event
 from inbox.bulk import insert_rows, new_instance, update_rows
 from inbox.models import Account, Direction, Message
+from inbox.references import checked_together
 
 CASE_FIELDS = [
     *DERIVED_FIELDS,
@@ -177,15 +178,16 @@ class Filer:
             entry = rescore_logged(case, words=words, now=self.now)
             if entry is not None:
                 self.events.append(entry)
-        self._insert_created()
-        created = {case.pk for case in self.created}
-        update_rows([c for c in self.touched.values() if c.pk not in created], CASE_FIELDS)
-        update_rows([m for m in self.filed if m.pk is not None], ["case"])
-        insert_rows(new)
-        for entry, message in self.unsaved_links:
-            entry.message_id = message.pk
-        insert_rows(self.events)
-        write_responses(self.touched.values())
+        with checked_together():
+            self._insert_created()
+            created = {case.pk for case in self.created}
+            update_rows([c for c in self.touched.values() if c.pk not in created], CASE_FIELDS)
+            update_rows([m for m in self.filed if m.pk is not None], ["case"])
+            insert_rows(new)
+            for entry, message in self.unsaved_links:
+                entry.message_id = message.pk
+            insert_rows(self.events)
+            write_responses(self.touched.values())
 
     def stored_filed(self) -> list[int]:
         """Ids of the messages filed so far that are stored already."""

@@ -21,6 +21,8 @@ from django.db.models.base import ModelState
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
+from inbox import references
+
 # Fields whose database value is the Python value itself, on SQLite and PostgreSQL.
 _PLAIN_FIELDS = (
     models.CharField,
@@ -368,7 +370,10 @@ def insert_rows(
     # The key and the saved state written straight into each instance: the models written
     # here have no parent model whose key `pk` would also set.
     pk_name, alias = meta.pk.attname, connection.alias
-    with plain_cursor(binary_arrays=bool(shape.unnest)) as cursor:
+    with (
+        plain_cursor(binary_arrays=bool(shape.unnest)) as cursor,
+        references.without_triggers(shape.fields, columns),
+    ):
         for count, sql, params in shape.statements(columns):
             cursor.execute(sql, params)
             if key:
@@ -385,6 +390,7 @@ def insert_rows(
         for obj in objects:
             state = obj._state
             state.adding, state.db = False, alias
+        references.inserted(meta, [obj.__dict__[pk_name] for obj in objects])
     elif key:
         names = [meta.get_field(name).attname for name in key]
         for obj in objects:
@@ -423,12 +429,15 @@ def update_rows(objects: Iterable[models.Model], fields: Sequence[str]) -> int:
             f"UPDATE {table} SET {assignments} FROM UNNEST({_arrays(types)})"  # noqa: S608
             f" AS v({', '.join(aliases)}) WHERE {table}.{key} = v.{aliases[-1]}"
         )
-        with plain_cursor(binary_arrays=True) as cursor:
+        with (
+            plain_cursor(binary_arrays=True) as cursor,
+            references.without_triggers(columns, values),
+        ):
             for start in range(0, len(objects), MAX_ARRAY_ROWS):
                 cursor.execute(sql, [column[start : start + MAX_ARRAY_ROWS] for column in values])
         return len(objects)
     assignments = ", ".join(f"{quote(f.column)} = %s" for f in columns[:-1])
     sql = f"UPDATE {table} SET {assignments} WHERE {key} = %s"  # noqa: S608
-    with plain_cursor() as cursor:
+    with plain_cursor() as cursor, references.without_triggers(columns, values):
         cursor.executemany(sql, list(zip(*values, strict=True)))
     return len(objects)
