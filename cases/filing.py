@@ -178,7 +178,7 @@ class Filer:
             entry = rescore_logged(case, words=words, now=self.now)
             if entry is not None:
                 self.events.append(entry)
-        with checked_together():
+        with checked_together(max(len(self.filed), len(new))):
             self._insert_created()
             created = {case.pk for case in self.created}
             update_rows([c for c in self.touched.values() if c.pk not in created], CASE_FIELDS)

@@ -27,15 +27,25 @@ _written: ContextVar[dict[tuple[str, str, str], set] | None] = ContextVar(
 # ...and the keys of the rows inserted inside the block, by (table, column): they exist,
 # and no other transaction can see them to delete them, so they need no check.
 _inserted: ContextVar[dict[tuple[str, str], set] | None] = ContextVar("rows inserted", default=None)
+# Rows (messages filed) from which checking together costs less: below, the statements of
+# the check cost more than the triggers save (PostgreSQL, a batch of new customers filed
+# through the intake: 10.5 against 8.3 ms for one message, 0.72 against 0.74 ms per
+# message for 50, 0.45 against 0.51 for 300 and more).
+CHECKED_TOGETHER_FROM = 50
 # The role's value while the triggers are left out, and the one it goes back to.
 _WITHOUT_TRIGGERS, _WITH_TRIGGERS = "replica", "origin"
 
 
 @contextmanager
-def checked_together() -> Iterator[None]:
-    """Within the caller's transaction: the bulk writes made inside leave out the per-row
-    foreign-key triggers, and their keys are checked together on the way out."""
-    if _written.get() is not None or not _triggers_may_be_left_out():
+def checked_together(rows: int) -> Iterator[None]:
+    """Within the caller's transaction: the bulk writes made inside, for `rows` rows or
+    more than `CHECKED_TOGETHER_FROM`, leave out the per-row foreign-key triggers, and
+    their keys are checked together on the way out."""
+    if (
+        rows < CHECKED_TOGETHER_FROM
+        or _written.get() is not None
+        or not _triggers_may_be_left_out()
+    ):
         yield  # inside another such block (it checks), or the per-row checks stay
         return
     written: dict[tuple[str, str, str], set] = {}
