@@ -23,12 +23,23 @@ M = TypeVar("M", bound=models.Model)
 
 
 def rows_in(sql: str, params: Sequence[Any], keys: Iterable[Any]) -> list[tuple]:
-    """Every row of `sql`, whose `{keys}` marks where the IN list goes, for all `keys`.
+    """Every row of `sql`, whose ` IN ({keys})` marks where the keys go, for all `keys`.
 
     `params` are the parameters before the IN list. No statement runs without keys.
     """
     keys = list(keys)
     rows: list[tuple] = []
+    if connection.vendor == "postgresql":
+        # The keys as one array, bound on the server in binary: bound on the client, each
+        # key was quoted into the statement in Python, and the long statement split again
+        # on every run (a tenth of an import's filing CPU). PostgreSQL reads `IN (…)` as
+        # `= ANY(…)`: the plans are the same.
+        statement = sql.replace(" IN ({keys})", " = ANY(%b)")
+        with plain_cursor(binary_arrays=True) as cursor:
+            for start in range(0, len(keys), MAX_KEYS):
+                cursor.execute(statement, [*params, keys[start : start + MAX_KEYS]])
+                rows.extend(cursor.fetchall())
+        return rows
     with plain_cursor() as cursor:
         for start in range(0, len(keys), MAX_KEYS):
             chunk = keys[start : start + MAX_KEYS]
