@@ -263,7 +263,9 @@ def bench_file(path: Path, database: Database, options) -> None:
     figures: dict[str, Rates] = {}
     figures["textblob"] = rates([clock.measure(textblob_only, texts) for _ in repeat])
     figures["engine"] = rates([clock.measure(engine_only, texts) for _ in repeat])
-    figures["parse"] = rates([clock.measure(parse_only, path, options.batch_size) for _ in repeat])
+    figures["parse"] = rates(
+        [clock.measure(parse_only, path, options.batch_size or 1000) for _ in repeat]
+    )
     imported = f"import {options.workers}"
     for name, workers in (("import 1", 1), (imported, options.workers)):
         runs = []
@@ -298,7 +300,9 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("files", nargs="*", type=Path, default=DEFAULT_FILES)
-    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument(
+        "--batch-size", type=int, help="messages per batch (default: the command's own)"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the best counts")
     parser.add_argument("--workers", type=int, default=default_workers())
     options = parser.parse_args()
@@ -312,7 +316,8 @@ def main() -> None:
         print(
             f"machine: {os.cpu_count()} CPUs, {cpu_model()}; Python "
             f"{platform.python_version()}; {database.label()}; batch size "
-            f"{options.batch_size}; best of {options.repeat}; load average "
+            f"{options.batch_size or 'the command default (1000 per filer)'}; best of "
+            f"{options.repeat}; load average "
             f"{os.getloadavg()[0]:.1f}"
         )
         for path in options.files:

@@ -25,6 +25,10 @@ from sentiment.pool import default_workers, scored_batches
 # Threads filing a batch's parts at once on PostgreSQL: two hide most of the waits on
 # the database (`inbox.filed_in_parts`); more parts only add statements.
 FILERS_ON_POSTGRESQL = 2
+# Messages per batch for each filer: fewer statements per message than smaller batches
+# (with two filers, 2,000 rather than 1,000 a batch filed 3-10 % faster on PostgreSQL),
+# and a batch's rows and scores held at once stay a few megabytes.
+BATCH_PER_FILER = 1000
 # Allocations between collections of the youngest objects during an import (Python: 700).
 YOUNG_COLLECTION_EVERY = 20_000
 
@@ -48,7 +52,11 @@ class Command(BaseCommand):
         parser.add_argument("file", help="path of the file to import")
         parser.add_argument("--format", required=True, choices=sorted(FORMATS), dest="format")
         parser.add_argument("--account", required=True, help="slug of the receiving account")
-        parser.add_argument("--batch-size", type=int, default=1000, help="messages per batch")
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            help=f"messages per batch (default: {BATCH_PER_FILER} per filer)",
+        )
         parser.add_argument(
             "--brand", help="keep only this brand's messages (twcs: author id; airline: airline)"
         )
@@ -82,11 +90,15 @@ class Command(BaseCommand):
         fmt = FORMATS[options["format"]]
         if options["brand"] and not fmt.has_brands:
             raise CommandError(f"--brand does not apply to --format {options['format']}")
-        if options["batch_size"] < 1:
-            raise CommandError("--batch-size must be at least 1")
+
         if options["workers"] < 1:
             raise CommandError("--workers must be at least 1")
         filers = self.filers(options["filers"])
+        batch_size = options["batch_size"]
+        if batch_size is None:
+            batch_size = BATCH_PER_FILER * filers
+        if batch_size < 1:
+            raise CommandError("--batch-size must be at least 1")
 
         started = time.perf_counter()
         tally = Tally()
@@ -100,7 +112,7 @@ class Command(BaseCommand):
         work_out, found = import_text_ahead()
         batches = fmt.read(
             path,
-            batch_size=options["batch_size"],
+            batch_size=batch_size,
             brand=options["brand"],
             skip_bad=options["skip_bad"],
             tally=tally,
