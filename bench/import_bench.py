@@ -11,7 +11,9 @@ it times, best of --repeat:
 - parse: the importer alone (CSV → ParsedMessage batches, no database);
 - import 1: `import_messages --workers 1` end to end (sentiment scored in-process);
 - import N: `import_messages --workers N` end to end, N = cores by default (sentiment in N
-  worker processes while this one files the batches before).
+  worker processes while this one files the batches before; on PostgreSQL in two filing
+  threads, each batch's independent parts at once);
+- import N 1 filer (PostgreSQL): the same with `--filers 1`, the batch filed in one piece.
 
 Rates are messages per second of wall clock and of CPU time. CPU time counts this process,
 its worker processes and, on PostgreSQL on this machine, the server's processes. The machine is
@@ -181,7 +183,7 @@ def parse_only(path: Path, batch_size: int) -> int:
     return sum(len(batch) for batch in FORMATS["twcs"].read(path, batch_size=batch_size))
 
 
-def full_import(path: Path, batch_size: int, workers: int) -> int:
+def full_import(path: Path, batch_size: int | None, workers: int, filers: int | None) -> int:
     from django.core.management import call_command
 
     from inbox.models import Account, Message
@@ -194,6 +196,7 @@ def full_import(path: Path, batch_size: int, workers: int) -> int:
         account=account.slug,
         batch_size=batch_size,
         workers=workers,
+        filers=filers,
         verbosity=0,
         stdout=StringIO(),
     )
@@ -267,12 +270,15 @@ def bench_file(path: Path, database: Database, options) -> None:
         [clock.measure(parse_only, path, options.batch_size or 1000) for _ in repeat]
     )
     imported = f"import {options.workers}"
-    for name, workers in (("import 1", 1), (imported, options.workers)):
+    imports = [("import 1", 1, None), (imported, options.workers, None)]
+    if database.postgres:  # the same with one filer, as before the parts were filed at once
+        imports.append((f"{imported} 1 filer", options.workers, 1))
+    for name, workers, filers in imports:
         runs = []
         for _ in repeat:
             database.fresh()
             clock.attach()
-            runs.append(clock.measure(full_import, path, options.batch_size, workers))
+            runs.append(clock.measure(full_import, path, options.batch_size, workers, filers))
         if runs[0].count != len(texts):
             raise SystemExit(f"{path.name}: imported {runs[0].count} of {len(texts)} messages")
         figures[name] = rates(runs)
@@ -280,9 +286,9 @@ def bench_file(path: Path, database: Database, options) -> None:
     figures["insert"] = rates([insert_floor(clock) for _ in repeat])
 
     print(f"{path.name} ({len(texts)} messages), messages per second:")
-    print(f"  {'':<10} {'wall':>9} {'CPU':>9} {'idle bound':>11}")
+    print(f"  {'':<16} {'wall':>9} {'CPU':>9} {'idle bound':>11}")
     for name, figure in figures.items():
-        print(f"  {name:<10} {figure.wall:>9,.0f} {figure.cpu:>9,.0f} {figure.bound:>11,.0f}")
+        print(f"  {name:<16} {figure.wall:>9,.0f} {figure.cpu:>9,.0f} {figure.bound:>11,.0f}")
     for basis in ("wall", "bound"):
         rate = getattr(figures[imported], basis)
         floor = {n: getattr(figures[n], "wall" if basis == "wall" else "cpu") for n in figures}
