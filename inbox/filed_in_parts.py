@@ -20,7 +20,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Generic, TypeVar
 
 from django.db import OperationalError, connection, connections, transaction
-from psycopg import errors
 
 from cases.independent import independent_parts
 
@@ -28,8 +27,10 @@ R = TypeVar("R")
 
 # How long a part waits on a row lock before it lets the others commit first.
 LOCK_WAIT = "200ms"
-# What a part's statement raises when it waited that long, or met another part in a cycle.
-_MET = (errors.LockNotAvailable, errors.DeadlockDetected)
+# The SQLSTATE of a part's statement that waited that long (lock_not_available), or met
+# another part in a cycle (deadlock_detected). By code: the embedded install has no
+# PostgreSQL driver to import the classes from.
+_MET = {"55P03", "40P01"}
 FILED, MET, FAILED = "filed", "met", "failed"
 # What a part that met another returns: file it again, on its own.
 AGAIN = object()
@@ -128,7 +129,7 @@ class PartFilers(Generic[R]):
         except OperationalError as exc:
             if arrived:
                 raise
-            if isinstance(exc.__cause__, _MET):
+            if getattr(exc.__cause__, "sqlstate", None) in _MET:
                 gate.arrive(index, MET)  # rolled back already: its locks are free
                 return AGAIN
             gate.arrive(index, FAILED)
