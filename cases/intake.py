@@ -67,7 +67,7 @@ def intake_messages(
         # The new messages are written once they know their case, in the same INSERT:
         # stored first and linked after, every row (and every index entry) is written twice.
         with transaction.atomic():
-            filer = _file(account, prepared.new, stored=False)
+            filer = _file(account, prepared.new, stored=False, new_contacts=prepared.new_contacts)
     except IntegrityError:
         # A concurrent copy of the same delivery stored some of these first: store ours
         # one by one (what the copy stored counts as known), then file them.
@@ -75,7 +75,7 @@ def intake_messages(
         result = IntakeResult(new=stored.new, duplicates=stored.duplicates)
         if not stored.new:
             return result
-        filer = _file(account, stored.new, stored=True)
+        filer = _file(account, stored.new, stored=True, new_contacts=prepared.new_contacts)
     if live:
         _assign(filer)
         _announce(filer)
@@ -84,11 +84,12 @@ def intake_messages(
     return result
 
 
-def _file(account: Account, new: list[Message], *, stored: bool) -> Filer:
+def _file(account: Account, new: list[Message], *, stored: bool, new_contacts: set[int]) -> Filer:
     """Thread `new` (in arrival order) into cases and write it all. `stored`: the messages
-    are in the database already; else they are inserted with their case."""
+    are in the database already; else they are inserted with their case. `new_contacts`:
+    the customers this transaction inserted, which need no lock."""
     messages = sorted(new, key=lambda m: m.created_at)  # stable: arrival order within a time
-    _serialize_per_contact({m.contact_id for m in messages})
+    _serialize_per_contact({m.contact_id for m in messages} - new_contacts)
     finder = CaseFinder(account, messages)
     filer = Filer(account, finder, timezone.now())
     for message in messages:
@@ -136,7 +137,10 @@ def _adopt_replies(
 def _serialize_per_contact(contact_ids: set[int]) -> None:
     """Two deliveries of one customer at once must not both open a case: lock the contacts.
 
-    SQLite serialises every write transaction already; PostgreSQL needs row locks, taken
+    A customer this transaction inserted is not among them: another transaction storing
+    the same customer waits on the uncommitted row's unique key until this one ends, then
+    finds it and locks it here. SQLite serialises every write transaction already;
+    PostgreSQL needs row locks, taken
     in the order of the keys (each statement's share sorted, and the shares in order), so
     two batches never wait for each other in a cycle. A plain statement: the queryset
     took 6.4 ms of CPU to lock a thousand customers, this 1.0 ms.

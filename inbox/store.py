@@ -24,10 +24,20 @@ PREVIEW_FIELDS = ("handle", "name", "followers")
 class Stored:
     new: list[Message] = field(default_factory=list)
     duplicates: int = 0
+    # Ids of the contacts this call inserted: no other transaction sees them before the
+    # commit, and one storing the same customer waits on their unique key until then.
+    new_contacts: set[int] = field(default_factory=set)
 
 
 def upsert_contacts(people: Iterable[tuple[str, Person]]) -> dict[tuple[str, str], Contact]:
     """Contacts by (channel, external id), created or refreshed with what the platform says."""
+    return _upsert_contacts(people)[0]
+
+
+def _upsert_contacts(
+    people: Iterable[tuple[str, Person]],
+) -> tuple[dict[tuple[str, str], Contact], set[int]]:
+    """`upsert_contacts`, and the ids of the contacts it inserted."""
     wanted: dict[tuple[str, str], Person] = {}
     for channel, person in people:
         key = (channel, person.external_id)
@@ -36,13 +46,15 @@ def upsert_contacts(people: Iterable[tuple[str, Person]]) -> dict[tuple[str, str
         if known is None or (person.handle and not known.handle) or person.followers:
             wanted[key] = person
     if not wanted:
-        return {}
+        return {}, set()
     found = _fetch_contacts(wanted)
     missing = [key for key in wanted if key not in found]
+    inserted: set[int] = set()
     if missing:
         new = [_new_contact(key, wanted[key]) for key in missing]
         insert_rows(new, ignore_conflicts=True, key=("channel", "external_id"))
         found.update(((c.channel, c.external_id), c) for c in new if c.pk is not None)
+        inserted = {c.pk for c in new if c.pk is not None}
         # Read back only what a concurrent delivery stored first (or all, where the
         # database cannot say which rows it inserted).
         raced = {key: wanted[key] for key in missing if key not in found}
@@ -61,7 +73,7 @@ def upsert_contacts(people: Iterable[tuple[str, Person]]) -> dict[tuple[str, str
             changed.append(contact)
     if changed:
         Contact.objects.bulk_update(changed, list(PREVIEW_FIELDS))
-    return found
+    return found, inserted
 
 
 def _fetch_contacts(wanted: dict[tuple[str, str], Person]) -> dict[tuple[str, str], Contact]:
@@ -202,7 +214,7 @@ def prepare_messages(
     result.duplicates += len(unique) - len(fresh)
     if not fresh:
         return result
-    contacts = upsert_contacts((m.channel, m.customer) for m, _ in fresh)
+    contacts, result.new_contacts = _upsert_contacts((m.channel, m.customer) for m, _ in fresh)
     result.new = [
         build_message(
             account,
