@@ -266,9 +266,10 @@ def bench_file(path: Path, database: Database, options) -> None:
     figures: dict[str, Rates] = {}
     figures["textblob"] = rates([clock.measure(textblob_only, texts) for _ in repeat])
     figures["engine"] = rates([clock.measure(engine_only, texts) for _ in repeat])
-    figures["parse"] = rates(
-        [clock.measure(parse_only, path, options.batch_size or 1000) for _ in repeat]
-    )
+    from inbox.management.commands.import_messages import BATCH_PER_FILER
+
+    batch_size = options.batch_size or BATCH_PER_FILER  # one filer's, for the parser alone
+    figures["parse"] = rates([clock.measure(parse_only, path, batch_size) for _ in repeat])
     imported = f"import {options.workers}"
     imports = [("import 1", 1, None), (imported, options.workers, None)]
     if database.postgres:  # the same with one filer, as before the parts were filed at once
@@ -319,10 +320,13 @@ def main() -> None:
         database.setup_django()
         engine_only(["warm up the language detector and the lexicons"])
         textblob_only(["warm up TextBlob"])
+        from inbox.management.commands.import_messages import BATCH_PER_FILER
+
+        default = f"the command default ({BATCH_PER_FILER} per filer)"
         print(
             f"machine: {os.cpu_count()} CPUs, {cpu_model()}; Python "
             f"{platform.python_version()}; {database.label()}; batch size "
-            f"{options.batch_size or 'the command default (1000 per filer)'}; best of "
+            f"{options.batch_size or default}; best of "
             f"{options.repeat}; load average "
             f"{os.getloadavg()[0]:.1f}"
         )

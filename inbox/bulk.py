@@ -249,8 +249,13 @@ def _array_types(fields: tuple[models.Field, ...]) -> list[str] | None:
         for f in fields
     ):
         return None
-    # Without the length (varchar[], not varchar(50)[]): nothing is cut short on the way.
-    return [f"{f.db_type(connection).split('(')[0]}[]" for f in fields]
+    return [array_type(f) for f in fields]
+
+
+def array_type(field: models.Field) -> str:
+    """The PostgreSQL array type of a column's values, without the length (varchar[], not
+    varchar(50)[]): nothing is cut short on the way."""
+    return f"{field.db_type(connection).split('(')[0]}[]"
 
 
 def _arrays(types: list[str]) -> str:

@@ -46,6 +46,35 @@ def hex_signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def customer_message(
+    external_id: str,
+    customer: str,
+    *,
+    minutes: int = 0,
+    in_reply_to: str = "",
+    conversation_id: str = "",
+):
+    """A customer's direct message as a connector parses it, `minutes` after 09:00 UTC on
+    2026-11-25."""
+    from datetime import UTC, datetime, timedelta
+
+    from inbox.connectors.base import ParsedMessage, Person
+
+    return ParsedMessage(
+        external_id=external_id,
+        channel="generic",
+        direction="in",
+        kind="dm",
+        is_public=False,
+        text="where is my parcel?",
+        author=Person(customer, handle=customer),
+        customer=Person(customer, handle=customer),
+        created_at=datetime(2026, 11, 25, 9, tzinfo=UTC) + timedelta(minutes=minutes),
+        in_reply_to=in_reply_to,
+        conversation_id=conversation_id,
+    )
+
+
 def make_account(platform: str = "generic", slug: str = "acme", **fields):
     from inbox.models import Account
 

@@ -3,7 +3,6 @@ new: the second waits for the first to commit, then joins its case."""
 
 import threading
 import time
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection, connections, transaction
@@ -11,23 +10,9 @@ from django.test.utils import CaptureQueriesContext
 
 from cases.intake import intake_messages
 from cases.models import Case
-from inbox.connectors.base import ParsedMessage, Person
+from tests.conftest import customer_message
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def from_customer(external_id: str, customer: str, minutes: int) -> ParsedMessage:
-    return ParsedMessage(
-        external_id=external_id,
-        channel="generic",
-        direction="in",
-        kind="dm",
-        is_public=False,
-        text="where is my parcel?",
-        author=Person(customer, handle=customer),
-        customer=Person(customer, handle=customer),
-        created_at=datetime(2026, 11, 25, 9, tzinfo=UTC) + timedelta(minutes=minutes),
-    )
 
 
 def test_a_new_customers_second_delivery_waits_and_joins_the_first_ones_case(
@@ -39,7 +24,7 @@ def test_a_new_customers_second_delivery_waits_and_joins_the_first_ones_case(
     def first() -> None:
         try:
             with transaction.atomic():
-                intake_messages(account, [from_customer("m1", "new-customer", 0)], live=False)
+                intake_messages(account, [customer_message("m1", "new-customer")], live=False)
                 first_filed.set()
                 second_began.wait(10)
                 time.sleep(0.3)  # the second is waiting on this customer by now
@@ -52,7 +37,9 @@ def test_a_new_customers_second_delivery_waits_and_joins_the_first_ones_case(
             first_filed.wait(10)
             second_began.set()
             with transaction.atomic():
-                intake_messages(account, [from_customer("m2", "new-customer", 5)], live=False)
+                intake_messages(
+                    account, [customer_message("m2", "new-customer", minutes=5)], live=False
+                )
             moments["second done"] = time.monotonic()
         finally:
             connections.close_all()
@@ -69,7 +56,7 @@ def test_a_new_customers_second_delivery_waits_and_joins_the_first_ones_case(
 
 
 def test_customers_stored_by_the_delivery_itself_are_not_locked_again(account, needs_postgres):
-    messages = [from_customer(f"m{n}", f"customer-{n}", n) for n in range(3)]
+    messages = [customer_message(f"m{n}", f"customer-{n}", minutes=n) for n in range(3)]
     with CaptureQueriesContext(connection) as captured, transaction.atomic():
         intake_messages(account, messages, live=False)
     assert not [q for q in captured.captured_queries if "FOR UPDATE" in q["sql"]]

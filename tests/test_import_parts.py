@@ -1,7 +1,6 @@
 """import_messages --filers: a batch's independent parts filed at once file the same cases,
 commit together, and a part that meets another is filed again on its own."""
 
-from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pytest
@@ -11,28 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cases.independent import independent_parts
-from inbox.connectors.base import ParsedMessage, Person
 from inbox.filed_in_parts import PartFilers
 from inbox.models import Message
-from tests.conftest import make_account, shared_data
+from tests.conftest import customer_message, make_account, shared_data
 from tests.test_import_workers import head_of, run_import, what_an_agent_sees
-
-
-def parsed(n: int, customer: str, reply_to: str = "", conversation: str = "") -> ParsedMessage:
-    return ParsedMessage(
-        external_id=f"m{n}",
-        channel="x",
-        direction="in",
-        kind="comment",
-        is_public=True,
-        text="hello",
-        author=Person(customer),
-        customer=Person(customer),
-        created_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=n),
-        in_reply_to=reply_to,
-        conversation_id=conversation,
-    )
-
 
 BATCHES = st.lists(
     st.tuples(
@@ -46,7 +27,10 @@ BATCHES = st.lists(
 
 @given(BATCHES, st.integers(1, 4))
 def test_no_customer_reply_or_conversation_links_two_parts(rows, most):
-    batch = [parsed(n, *row) for n, row in enumerate(rows)]
+    batch = [
+        customer_message(f"m{n}", customer, minutes=n, in_reply_to=reply, conversation_id=thread)
+        for n, (customer, reply, thread) in enumerate(rows)
+    ]
 
     parts = independent_parts(batch, most)
 
@@ -68,7 +52,7 @@ def test_no_customer_reply_or_conversation_links_two_parts(rows, most):
 
 
 def test_unlinked_groups_are_spread_evenly():
-    batch = [parsed(n, f"customer-{n % 10}") for n in range(100)]
+    batch = [customer_message(f"m{n}", f"customer-{n % 10}") for n in range(100)]
     assert [len(part) for part in independent_parts(batch, 2)] == [50, 50]
 
 

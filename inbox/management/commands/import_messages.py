@@ -90,7 +90,6 @@ class Command(BaseCommand):
         fmt = FORMATS[options["format"]]
         if options["brand"] and not fmt.has_brands:
             raise CommandError(f"--brand does not apply to --format {options['format']}")
-
         if options["workers"] < 1:
             raise CommandError("--workers must be at least 1")
         filers = self.filers(options["filers"])
